@@ -1,0 +1,1 @@
+"""ltv-pipeline: raw exports to customer-lifetime-value decisions."""

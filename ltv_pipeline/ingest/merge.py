@@ -1,0 +1,77 @@
+"""Apply one validated delivery to a source's current records (contract 2b, duplicates).
+
+- a row identical to another in the same delivery, or to a current record, is a duplicate;
+- two rows of one delivery with the same key and different values are a conflict: both
+  are quarantined, since nothing says which is right;
+- a row whose key exists with other values is a correction: it replaces the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ltv_pipeline.ingest.sources import SourceSpec
+
+
+@dataclass
+class MergeResult:
+    state: pl.DataFrame
+    loaded: int
+    corrections: int
+    duplicates: int
+    conflicts: pl.DataFrame
+    """`_line` and `_reason` of the rows quarantined as conflicts."""
+
+
+def data_columns(spec: SourceSpec) -> list[str]:
+    return [name for name, _ in spec.stored_columns()]
+
+
+def merge_delivery(state: pl.DataFrame, rows: pl.DataFrame, spec: SourceSpec, lineage: dict[str, object]) -> MergeResult:
+    """Merge `rows` (`_line` + stored columns) into `state` (stored + lineage columns)."""
+    cols = data_columns(spec)
+    key = list(spec.key)
+
+    deduped = rows.unique(subset=cols, keep="first", maintain_order=True)
+    in_delivery_dups = rows.height - deduped.height
+
+    key_count = pl.len().over(key)
+    conflicted = deduped.filter(key_count > 1)
+    conflicts = conflicted.select(
+        "_line",
+        pl.format(
+            "conflict: {} rows in this delivery share the key ({}) = ({}) with different values",
+            pl.len().over(key),
+            pl.lit(", ".join(key)),
+            pl.concat_str([pl.col(k).cast(pl.String).fill_null("null") for k in key], separator=", "),
+        ).alias("_reason"),
+    )
+    candidates = deduped.filter(key_count == 1)
+
+    others = [c for c in cols if c not in key]
+    existing = state.select(*key, *[pl.col(c).alias(f"__old_{c}") for c in others], pl.lit(True).alias("__exists"))
+    matched = candidates.join(existing, on=key, how="left", nulls_equal=True).with_columns(
+        pl.when(pl.col("__exists").is_null())
+        .then(pl.lit("new"))
+        .when(pl.all_horizontal([pl.col(c).eq_missing(pl.col(f"__old_{c}")) for c in others]))
+        .then(pl.lit("duplicate"))
+        .otherwise(pl.lit("correction"))
+        .alias("__status")
+    )
+
+    loaded_rows = matched.filter(pl.col("__status") != "duplicate")
+    corrections = matched.filter(pl.col("__status") == "correction")
+    new_records = loaded_rows.select(
+        *cols, *[pl.lit(v).alias(k) for k, v in lineage.items() if k != "_line"], pl.col("_line")
+    ).select(state.columns).cast(dict(state.schema))
+    if corrections.height:
+        state = state.join(corrections.select(key), on=key, how="anti", nulls_equal=True)
+    return MergeResult(
+        state=pl.concat([state, new_records], how="vertical"),
+        loaded=loaded_rows.height,
+        corrections=corrections.height,
+        duplicates=in_delivery_dups + (matched.height - loaded_rows.height),
+        conflicts=conflicts,
+    )

@@ -1,0 +1,179 @@
+"""Type and check text values against a source's rules, with a human reason per failure.
+
+All vectorised polars expressions: each rule yields a reason (or null) per row; a row with
+any reason is quarantined with its original text, the others are kept typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+
+from ltv_pipeline.ingest.privacy import hash_emails
+from ltv_pipeline.ingest.sources import POLARS_TYPES, Column, SourceSpec
+
+NUMBER_RE = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+INTEGER_RE = r"^[+-]?\d+(\.0*)?$"
+ISO_RE = (
+    r"^(?<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](?<hh>\d{2}):(?<mi>\d{2})(?::(?<ss>\d{2})(?<frac>\.\d{1,9})?)?)?"
+    r"\s*(?<tz>Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+@dataclass
+class Validated:
+    valid: pl.DataFrame
+    """Typed rows that pass every rule: `_line` + the spec's stored columns."""
+    rejected: pl.DataFrame
+    """`_line` and `_reason` (every broken rule, joined by '; ') of the rows to quarantine."""
+
+
+def normalise_channel(expr: pl.Expr) -> pl.Expr:
+    """'Paid Search' / 'paid-search' / ' PAID_SEARCH ' -> 'paid_search'."""
+    return (
+        expr.str.to_lowercase()
+        .str.replace_all(r"[^a-z0-9]+", "_")
+        .str.strip_chars("_")
+    )
+
+
+def parse_timestamp(expr: pl.Expr, date_format: str | None = None) -> pl.Expr:
+    """ISO-8601 text -> naive UTC datetime (null when unparseable); optional strptime fallback."""
+    g = expr.str.extract_groups(ISO_RE)
+    day = g.struct.field("date").str.to_date("%Y-%m-%d", strict=False)
+    hh = g.struct.field("hh").cast(pl.Int64, strict=False).fill_null(0)
+    mi = g.struct.field("mi").cast(pl.Int64, strict=False).fill_null(0)
+    ss = g.struct.field("ss").cast(pl.Int64, strict=False).fill_null(0)
+    frac = g.struct.field("frac").str.slice(1).str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64, strict=False).fill_null(0)
+    tz = g.struct.field("tz").str.replace(":", "", literal=True)
+    offset_min = (
+        pl.when(tz.is_null() | (tz == "Z"))
+        .then(0)
+        .otherwise(
+            tz.str.slice(1, 2).cast(pl.Int64, strict=False) * 60 + tz.str.slice(3, 2).cast(pl.Int64, strict=False)
+        )
+        * pl.when(tz.str.starts_with("-")).then(-1).otherwise(1)
+    )
+    in_range = (hh < 24) & (mi < 60) & (ss < 60) & (offset_min.abs() <= 18 * 60)
+    iso = pl.when(in_range).then(
+        day.cast(pl.Datetime("us"))
+        + pl.duration(hours=hh, minutes=mi, seconds=ss, microseconds=frac)
+        - pl.duration(minutes=offset_min)
+    )
+    if date_format:
+        return pl.coalesce(iso, expr.str.to_datetime(date_format, strict=False, time_unit="us"))
+    return iso
+
+
+def _amount(expr: pl.Expr, name: str, max_amount: float) -> tuple[pl.Expr, pl.Expr]:
+    value = pl.when(expr.str.contains(NUMBER_RE)).then(expr.cast(pl.Float64, strict=False))
+    reason = (
+        pl.when(expr.is_null())
+        .then(None)
+        .when(value.is_null())
+        .then(pl.format("{} is not a number: '{}'", pl.lit(name), expr))
+        .when(~value.is_finite())
+        .then(pl.format("{} is not finite: '{}'", pl.lit(name), expr))
+        .when(value < 0)
+        .then(pl.format("{} is negative: {}", pl.lit(name), expr))
+        .when(value > max_amount)
+        .then(pl.format("{} {} exceeds max_amount {}", pl.lit(name), expr, pl.lit(f"{max_amount:g}")))
+    )
+    return value, reason
+
+
+def _integer(expr: pl.Expr, name: str, low: int, high: int | None) -> tuple[pl.Expr, pl.Expr]:
+    value = pl.when(expr.str.contains(INTEGER_RE)).then(expr.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False))
+    out_of_range = value < low if high is None else (value < low) | (value > high)
+    bounds = f">= {low}" if high is None else f"between {low} and {high}"
+    reason = (
+        pl.when(expr.is_null())
+        .then(None)
+        .when(value.is_null())
+        .then(pl.format("{} is not an integer: '{}'", pl.lit(name), expr))
+        .when(out_of_range)
+        .then(pl.format("{} must be {}: {}", pl.lit(name), pl.lit(bounds), expr))
+    )
+    return value, reason
+
+
+def _typed(col: Column, expr: pl.Expr, max_amount: float, date_format: str | None) -> tuple[pl.Expr, pl.Expr | None]:
+    """The typed value of one column and the reason it fails its type rule (null if fine)."""
+    name = col.name
+    if col.kind in ("timestamp", "date"):
+        ts = parse_timestamp(expr, date_format)
+        reason = pl.when(expr.is_not_null() & ts.is_null()).then(
+            pl.format("{} is not an ISO-8601 date/time: '{}'", pl.lit(name), expr)
+        )
+        return (ts.dt.date() if col.kind == "date" else ts), reason
+    if col.kind == "amount":
+        return _amount(expr, name, max_amount)
+    if col.kind == "count":
+        return _integer(expr, name, 0, None)
+    if col.kind == "csat":
+        value, reason = _integer(expr, name, 1, 5)
+        return value.cast(pl.Int8), reason
+    if col.kind == "channel":
+        normalised = normalise_channel(expr)
+        return (normalised if col.required else normalised.fill_null("unknown")), None
+    return expr, None
+
+
+def validate(
+    records: pl.DataFrame,
+    spec: SourceSpec,
+    *,
+    max_amount: float,
+    loaded_at: datetime,
+    date_format: str | None = None,
+    pii_key: str | None = None,
+) -> Validated:
+    """Split text records into typed valid rows and quarantined rows with reasons."""
+    trimmed = records.with_columns(
+        [pl.col(c).str.strip_chars().replace("", None) for c in spec.names]
+    )
+    typed_exprs: list[pl.Expr] = []
+    reasons: list[pl.Expr] = []
+    for col in spec.columns:
+        src = pl.col(col.name)
+        if col.required:
+            reasons.append(pl.when(src.is_null()).then(pl.lit(f"{col.name} is empty")))
+        value, reason = _typed(col, src, max_amount, date_format)
+        typed_exprs.append(value.alias(f"__t_{col.name}"))
+        if reason is not None:
+            reasons.append(reason)
+    frame = trimmed.with_columns(typed_exprs)
+
+    def t(name: str) -> pl.Expr:
+        return pl.col(f"__t_{name}")
+
+    row_rules: list[pl.Expr] = []
+    for name in spec.future_check:
+        row_rules.append(
+            pl.when(t(name) > pl.lit(loaded_at)).then(
+                pl.format("{} {} is after the load time", pl.lit(name), pl.col(name))
+            )
+        )
+    if spec.refund_check:
+        row_rules.append(
+            pl.when(t("refund") > t("revenue")).then(
+                pl.format("refund {} exceeds revenue {}", pl.col("refund"), pl.col("revenue"))
+            )
+        )
+    frame = frame.with_columns(
+        pl.concat_str(reasons + row_rules, separator="; ", ignore_nulls=True).replace("", None).alias("_reason")
+    )
+
+    rejected = frame.filter(pl.col("_reason").is_not_null()).select("_line", "_reason")
+    good = frame.filter(pl.col("_reason").is_null())
+    valid = good.select(
+        "_line", *[t(c.name).cast(POLARS_TYPES[c.kind]).alias(c.name) for c in spec.columns]
+    )
+    for col in spec.columns:
+        if col.kind == "email":
+            valid = valid.with_columns(hash_emails(pl.col(col.name), pii_key).alias("email_hash")).drop(col.name)
+    return Validated(valid=valid.select("_line", *[n for n, _ in spec.stored_columns()]), rejected=rejected)

@@ -1,0 +1,239 @@
+"""The one place where configuration is resolved (contract, section 3).
+
+Precedence, lowest to highest: built-in defaults < the YAML file (``ltv.yml`` in the
+working directory, or ``LTV_CONFIG``) < environment variables ``LTV_<KEY>`` < CLI flags.
+Nothing here runs at import time: callers pass the environment they want honoured, so
+tests never have to reload modules.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SOURCES: tuple[str, ...] = ("orders", "customers", "marketing_spend", "support_tickets")
+MODES: tuple[str, ...] = ("production", "demo")
+ENGINES: tuple[str, ...] = ("duckdb",)
+DEMO_PII_KEY = "ltv-demo-key-not-secret"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing, unknown or out of range; the message says which."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every run-time knob of the pipeline. Field docs are the user-facing reference."""
+
+    landing_dir: Path = Path("data/landing")
+    """Folder with one sub-folder per source; every file in it is one delivery."""
+    lake_dir: Path = Path("data/lake")
+    """Parquet lake: raw/, quarantine/, _meta/, published/."""
+    warehouse: Path = Path("data/warehouse.duckdb")
+    """DuckDB file holding the dbt models and the `published` schema."""
+    as_of: date | None = None
+    """Analysis date (inclusive); default = the latest order date."""
+    horizon_days: int = 365
+    """Prediction horizon for LTV and churn labels."""
+    margin_rate: float = 1.0
+    """Margin as a share of net revenue where orders carry no `cost` (1.0 = revenue LTV)."""
+    annual_discount_rate: float = 0.10
+    """Discount rate applied per day as (1 + rate) ** (-days / 365)."""
+    support_cost_per_ticket: float = 0.0
+    """Cost of one support ticket, subtracted from LTV."""
+    churn_days: int = 180
+    """Descriptive churn in the marts: a customer with no order for this many days."""
+    column_mapping: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Per source, `their_name: our_name` renames applied before validation."""
+    date_format: Mapping[str, str] = field(default_factory=dict)
+    """Per source, a strptime format for dates that are not ISO-8601."""
+    max_amount: float = 1e9
+    """Amounts above this are quarantined as absurd."""
+    total_budget: float | None = None
+    """Marketing budget for the planning period; default = last 30 days' spend."""
+    planning_days: int = 30
+    """Length of the budget planning period."""
+    mode: str = "production"
+    """`demo` uses a fixed, public key for hashing e-mails; `production` requires `pii_key`."""
+    pii_key: str | None = None
+    """Secret key for the keyed hash that replaces e-mail addresses at ingest."""
+    engine: str = "duckdb"
+    """Warehouse engine for dbt."""
+
+    # ---- derived paths -------------------------------------------------------------
+    def raw_dir(self, source: str) -> Path:
+        return self.lake_dir / "raw" / source
+
+    def quarantine_dir(self, source: str) -> Path:
+        return self.lake_dir / "quarantine" / source
+
+    @property
+    def meta_dir(self) -> Path:
+        return self.lake_dir / "_meta"
+
+    @property
+    def load_log_path(self) -> Path:
+        return self.meta_dir / "load_log.parquet"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.lake_dir / "published"
+
+    def effective_pii_key(self) -> str:
+        """The key for e-mail hashing; a clear error instead of a silent weak default."""
+        if self.pii_key:
+            return self.pii_key
+        if self.mode == "demo":
+            return DEMO_PII_KEY
+        raise SettingsError(
+            "pii_key is not set: set LTV_PII_KEY (or `pii_key` in ltv.yml) to hash e-mail "
+            "addresses at ingest, or use mode: demo for synthetic data"
+        )
+
+    def dbt_vars(self, as_of: date) -> dict[str, Any]:
+        """The dbt vars every model reads; one definition shared by CLI, Dagster and tests."""
+        return {
+            "as_of": as_of.isoformat(),
+            "horizon_days": self.horizon_days,
+            "margin_rate": self.margin_rate,
+            "annual_discount_rate": self.annual_discount_rate,
+            "support_cost_per_ticket": self.support_cost_per_ticket,
+            "churn_days": self.churn_days,
+        }
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for a dbt process: where the warehouse and the lake are."""
+        return {"LTV_WAREHOUSE": str(self.warehouse), "LTV_LAKE_DIR": str(self.lake_dir)}
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_PATH_KEYS = {"landing_dir", "lake_dir", "warehouse"}
+_MAPPING_KEYS = {"column_mapping", "date_format"}
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """Turn a YAML, env or CLI value into the field's type, or say clearly why not."""
+    if value is None or (isinstance(value, str) and value.strip() == "" and key not in _PATH_KEYS):
+        return None
+    try:
+        if key in _PATH_KEYS:
+            text = str(value).strip()
+            if not text:
+                raise SettingsError(f"{key} must not be empty")
+            return Path(text).expanduser()
+        if key in _MAPPING_KEYS:
+            if isinstance(value, str):
+                value = json.loads(value) if value.lstrip().startswith("{") else yaml.safe_load(value)
+            if not isinstance(value, Mapping):
+                raise SettingsError(f"{key} must be a mapping, got {value!r}")
+            return value
+        if key == "as_of":
+            return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
+        if key in {"horizon_days", "churn_days", "planning_days"}:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(str(value).strip()) if not isinstance(value, int) else value
+        if key in {"margin_rate", "annual_discount_rate", "support_cost_per_ticket", "max_amount", "total_budget"}:
+            return float(value)
+        return str(value).strip()
+    except SettingsError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{key}: cannot read {value!r} ({exc.__class__.__name__})") from None
+
+
+def _validate(s: Settings) -> Settings:
+    problems = []
+    if s.horizon_days <= 0:
+        problems.append(f"horizon_days must be a positive number of days, got {s.horizon_days}")
+    if s.churn_days <= 0:
+        problems.append(f"churn_days must be positive, got {s.churn_days}")
+    if s.planning_days <= 0:
+        problems.append(f"planning_days must be positive, got {s.planning_days}")
+    if not 0 <= s.margin_rate <= 1:
+        problems.append(f"margin_rate must be between 0 and 1, got {s.margin_rate}")
+    if not 0 <= s.annual_discount_rate < 1:
+        problems.append(f"annual_discount_rate must be in [0, 1), got {s.annual_discount_rate}")
+    if s.support_cost_per_ticket < 0:
+        problems.append("support_cost_per_ticket must be >= 0")
+    if s.max_amount <= 0:
+        problems.append("max_amount must be > 0")
+    if s.total_budget is not None and s.total_budget < 0:
+        problems.append("total_budget must be >= 0")
+    if s.mode not in MODES:
+        problems.append(f"mode must be one of {', '.join(MODES)}, got {s.mode!r}")
+    if s.engine not in ENGINES:
+        problems.append(f"engine must be one of {', '.join(ENGINES)}, got {s.engine!r}")
+    for key in _MAPPING_KEYS:
+        unknown = set(getattr(s, key)) - set(SOURCES)
+        if unknown:
+            problems.append(f"{key} names unknown sources {sorted(unknown)}; sources are {', '.join(SOURCES)}")
+    for source, mapping in s.column_mapping.items():
+        if not isinstance(mapping, Mapping) or not all(isinstance(v, str) for v in mapping.values()):
+            problems.append(f"column_mapping.{source} must map their column names to ours")
+    if problems:
+        raise SettingsError("; ".join(problems))
+    return s
+
+
+def load_settings(
+    config_file: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Resolve settings from file < env < overrides (CLI flags; `None` values are ignored).
+
+    Relative paths are made absolute against `cwd` (default: the current directory) so
+    that every later step, including dbt in its own process, sees the same files.
+    """
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    values: dict[str, Any] = {}
+
+    path = Path(config_file) if config_file else None
+    if path is None and env.get("LTV_CONFIG"):
+        path = Path(env["LTV_CONFIG"])
+    if path is None and (cwd / "ltv.yml").exists():
+        path = cwd / "ltv.yml"
+    if path is not None:
+        path = path if path.is_absolute() else cwd / path
+        if not path.is_file():
+            raise SettingsError(f"config file {path} does not exist")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"config file {path} is not valid YAML: {exc}") from None
+        if not isinstance(loaded, Mapping):
+            raise SettingsError(f"config file {path} must hold a mapping of keys to values")
+        unknown = sorted(set(loaded) - set(_FIELDS))
+        if unknown:
+            raise SettingsError(f"unknown key(s) in {path}: {', '.join(map(str, unknown))}; known keys: {', '.join(_FIELDS)}")
+        values.update({k: _coerce(k, v) for k, v in loaded.items()})
+
+    for key in _FIELDS:
+        env_value = env.get(f"LTV_{key.upper()}")
+        if env_value is not None:
+            values[key] = _coerce(key, env_value)
+    for key, value in (overrides or {}).items():
+        if key not in _FIELDS:
+            raise SettingsError(f"unknown setting {key!r}")
+        if value is not None:
+            values[key] = _coerce(key, value)
+
+    values = {k: v for k, v in values.items() if v is not None}
+    for key in _PATH_KEYS & values.keys():
+        if not values[key].is_absolute():
+            values[key] = cwd / values[key]
+    defaults = Settings()
+    for key in _PATH_KEYS - values.keys():
+        values[key] = cwd / getattr(defaults, key)
+    return _validate(Settings(**values))
