@@ -1,0 +1,134 @@
+"""The `ltv` command line (contract, section 4): demo, run, generate.
+
+Exit code 0 on success; non-zero with a one-line reason on stderr on failure, and one line
+per rejected delivery when a delivery could not be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from ltv_pipeline.settings import Settings, SettingsError, load_settings
+
+DEMO_DIR = Path("data/demo")
+DEMO_CUSTOMERS = 20_000
+DEMO_SEED = 42
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ltv", description="Customer-lifetime-value lakehouse.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="generate the demo business and run everything on it")
+    demo.add_argument("--customers", type=int, default=DEMO_CUSTOMERS, help="size of the demo business")
+    demo.add_argument("--seed", type=int, default=DEMO_SEED)
+    demo.add_argument("--dir", type=Path, default=DEMO_DIR, help="where the demo's landing zone, lake and warehouse go")
+
+    run = sub.add_parser("run", help="materialise every asset for the given inputs")
+    run.add_argument("--landing", dest="landing_dir", help="landing zone folder")
+    run.add_argument("--as-of", dest="as_of", help="analysis date (YYYY-MM-DD)")
+    run.add_argument("--horizon-days", dest="horizon_days", help="prediction horizon in days")
+    run.add_argument("--config", help="ltv.yml to use")
+
+    gen = sub.add_parser("generate", help="write a synthetic landing zone")
+    gen.add_argument("--customers", type=int, required=True)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--out", type=Path, required=True, help="landing zone folder to write")
+    gen.add_argument("--messy", action="store_true", help="add realistic bad rows for the quarantine")
+    return parser
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _generate(out: Path, customers: int, seed: int, messy: bool) -> None:
+    from ltv_pipeline.synthetic import generate_business
+
+    if customers <= 0:
+        raise SettingsError("--customers must be a positive number")
+    _say(f"Generating a synthetic business of {customers:,} customers (seed {seed}) into {out} ...")
+    summary = generate_business(out, n_customers=customers, seed=seed, messy=messy)
+    rows = ", ".join(f"{source} {n:,}" for source, n in summary.rows.items())
+    _say(f"  wrote {rows} in {summary.elapsed_seconds:.1f}s; true parameters in {summary.truth_dir}")
+
+
+def _run(settings: Settings) -> int:
+    from ltv_pipeline.runner import run_pipeline
+
+    started = time.perf_counter()
+    _say(f"Running the pipeline on {settings.landing_dir} (lake {settings.lake_dir}, warehouse {settings.warehouse})")
+    outcome = run_pipeline(settings)
+    _print_summary(outcome, time.perf_counter() - started)
+    for row in outcome.rejected.iter_rows(named=True):
+        print(f"rejected delivery {row['source']}/{row['delivery']}: {row['message']}", file=sys.stderr)
+    return 1 if outcome.rejected.height else 0
+
+
+def _print_summary(outcome, elapsed: float) -> None:
+    from ltv_pipeline.lake import raw_table_path
+    from ltv_pipeline.ingest.sources import SPECS
+
+    s = outcome.settings
+    _say(f"\nDone in {elapsed:.0f}s.")
+    by_source = outcome.load_log.group_by("source").agg(
+        pl.col("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate").sum()
+    )
+    counts = {r["source"]: r for r in by_source.iter_rows(named=True)}
+    _say(f"{'source':<16}{'rows in lake':>14}{'read':>12}{'loaded':>12}{'quarantined':>13}{'duplicates':>12}")
+    for source in SPECS:
+        path = raw_table_path(s, source)
+        in_lake = pl.scan_parquet(path).select(pl.len()).collect().item() if path.exists() else 0
+        c = counts.get(source, {})
+        _say(
+            f"{source:<16}{in_lake:>14,}{c.get('rows_read', 0):>12,}{c.get('rows_loaded', 0):>12,}"
+            f"{c.get('rows_quarantined', 0):>13,}{c.get('rows_duplicate', 0):>12,}"
+        )
+    if outcome.failed_checks:
+        _say(f"\nChecks that failed ({len(outcome.failed_checks)}): " + ", ".join(outcome.failed_checks))
+    _say("\nOutputs:")
+    _say(f"  raw tables        {s.lake_dir / 'raw'}")
+    _say(f"  quarantine        {s.lake_dir / 'quarantine'}")
+    _say(f"  load log          {s.load_log_path}")
+    _say(f"  warehouse         {s.warehouse}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            _generate(args.out, args.customers, args.seed, args.messy)
+            return 0
+        if args.command == "demo":
+            root = args.dir.resolve()
+            if root.exists():
+                shutil.rmtree(root)
+            _generate(root / "landing", args.customers, args.seed, messy=False)
+            settings = load_settings(
+                overrides={
+                    "landing_dir": root / "landing",
+                    "lake_dir": root / "lake",
+                    "warehouse": root / "warehouse.duckdb",
+                    "mode": "demo",
+                }
+            )
+            return _run(settings)
+        overrides = {k: getattr(args, k) for k in ("landing_dir", "as_of", "horizon_days")}
+        return _run(load_settings(args.config, overrides=overrides))
+    except (SettingsError, FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"ltv: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ltv: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,19 @@
+"""The root of the Dagster code location: assembles each domain's definitions, nothing else."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ltv_pipeline.ingest.definitions import ingest_defs
+from ltv_pipeline.resources import SettingsResource
+
+
+def build_definitions(settings: SettingsResource | None = None) -> dg.Definitions:
+    """All assets, checks and resources; `settings` lets the CLI and tests pin the config."""
+    return dg.Definitions.merge(
+        ingest_defs(),
+        dg.Definitions(resources={"settings": settings or SettingsResource()}),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,7 @@
+"""Where the project's own files live (not the user's data: that is `settings`)."""
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
