@@ -53,6 +53,9 @@ def read_delivery(path: Path, spec: SourceSpec, mapping: Mapping[str, str]) -> R
         header, records, malformed = _read_parquet(path)
     else:
         header, records, malformed = _read_csv(path)
+    if not header:  # zero-byte file: an empty delivery, not an unreadable one
+        empty = pl.DataFrame(schema={"_line": pl.Int64, **{c: pl.String for c in spec.names}})
+        return RawDelivery(empty, malformed, [], ["zero-byte file"])
     return _map_columns(header, records, malformed, spec, mapping)
 
 

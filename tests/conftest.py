@@ -1,0 +1,63 @@
+"""Shared fixtures: a temporary project layout (landing zone, lake, warehouse) per test."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from ltv_pipeline.ingest.loader import SourceLoadResult, ingest_source
+from ltv_pipeline.lake import raw_table_path
+from ltv_pipeline.settings import Settings, load_settings
+
+LOAD_TIME = datetime(2026, 1, 1, 12, 0, 0)
+
+
+class Workspace:
+    """A landing zone and lake in a temp dir, with helpers to deliver files and load them."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.landing = root / "landing"
+        self.overrides: dict[str, object] = {"mode": "demo"}
+
+    @property
+    def settings(self) -> Settings:
+        return load_settings(
+            env={},
+            cwd=self.root,
+            overrides={
+                "landing_dir": self.landing,
+                "lake_dir": self.root / "lake",
+                "warehouse": self.root / "warehouse.duckdb",
+                **self.overrides,
+            },
+        )
+
+    def deliver(self, source: str, name: str, content: str | bytes) -> Path:
+        path = self.landing / source / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        return path
+
+    def load(self, source: str = "orders", now: datetime = LOAD_TIME) -> SourceLoadResult:
+        return ingest_source(self.settings, source, now=now)
+
+    def raw(self, source: str = "orders") -> pl.DataFrame:
+        return pl.read_parquet(raw_table_path(self.settings, source))
+
+    def quarantine(self, source: str = "orders") -> pl.DataFrame:
+        files = sorted(self.settings.quarantine_dir(source).glob("*.parquet"))
+        if not files:
+            return pl.DataFrame()
+        return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace(tmp_path)
