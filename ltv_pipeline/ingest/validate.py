@@ -41,6 +41,33 @@ def normalise_channel(expr: pl.Expr) -> pl.Expr:
     )
 
 
+SIMPLE_TS_RE = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}:\d{2})?$"
+
+
+def parse_timestamps(values: pl.Series, date_format: str | None = None) -> pl.Series:
+    """ISO-8601 text -> naive UTC datetimes (null when unparseable).
+
+    The two shapes nearly every export uses (a date, or a date and time to the second,
+    no offset) are parsed natively; only the other values go through the general ISO
+    expression, whose regex extraction costs about 2 s per million values.
+    """
+    out = pl.Series(values.name, [None] * len(values), dtype=pl.Datetime("us"))
+    simple = values.str.contains(SIMPLE_TS_RE).fill_null(False)
+    if simple.any():
+        easy = values.filter(simple).str.replace("T", " ", literal=True)
+        parsed = pl.select(
+            pl.when(easy.str.len_bytes() == 10)
+            .then(easy.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")))
+            .otherwise(easy.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us"))
+        ).to_series()
+        out = out.scatter(simple.arg_true(), parsed)
+    rest = (~simple) & values.is_not_null()
+    if rest.any():
+        general = pl.select(parse_timestamp(pl.lit(values.filter(rest)), date_format)).to_series()
+        out = out.scatter(rest.arg_true(), general)
+    return out
+
+
 def parse_timestamp(expr: pl.Expr, date_format: str | None = None) -> pl.Expr:
     """ISO-8601 text -> naive UTC datetime (null when unparseable); optional strptime fallback."""
     g = expr.str.extract_groups(ISO_RE)
@@ -105,7 +132,7 @@ def _typed(col: Column, expr: pl.Expr, max_amount: float, date_format: str | Non
     """The typed value of one column and the reason it fails its type rule (null if fine)."""
     name = col.name
     if col.kind in ("timestamp", "date"):
-        ts = parse_timestamp(expr, date_format)
+        ts = expr.map_batches(lambda v: parse_timestamps(v, date_format), return_dtype=pl.Datetime("us"))
         reason = pl.when(expr.is_not_null() & ts.is_null()).then(
             pl.format("{} is not an ISO-8601 date/time: '{}'", pl.lit(name), expr)
         )
