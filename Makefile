@@ -24,7 +24,7 @@ test: setup
 	$(BIN)/python -m pytest -n 2
 
 dagster: setup
-	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
+	mkdir -p .dagster_home && DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf data .dagster_home dbt_project/target dbt_project/logs

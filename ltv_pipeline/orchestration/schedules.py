@@ -1,0 +1,21 @@
+"""Daily refresh at 06:00 UTC, weekly retrain on Sunday night."""
+
+import dagster as dg
+
+from ltv_pipeline.orchestration.jobs import daily_refresh_job, weekly_retrain_job
+
+daily_refresh_schedule = dg.ScheduleDefinition(
+    name="daily_refresh_schedule",
+    job=daily_refresh_job,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
+
+weekly_retrain_schedule = dg.ScheduleDefinition(
+    name="weekly_retrain_schedule",
+    job=weekly_retrain_job,
+    cron_schedule="0 2 * * 0",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+)
