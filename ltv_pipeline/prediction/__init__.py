@@ -1,0 +1,1 @@
+"""Prediction models: probabilistic purchase models and the machine-learned challengers."""
