@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(settings)
         overrides = {k: getattr(args, k) for k in ("landing_dir", "as_of", "horizon_days")}
         return _run(load_settings(args.config, overrides=overrides))
-    except (SettingsError, FileNotFoundError, ValueError, RuntimeError) as exc:
+    except (SettingsError, OSError, ValueError, RuntimeError) as exc:
         print(f"ltv: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

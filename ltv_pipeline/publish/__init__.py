@@ -1,0 +1,1 @@
+"""Publishing: the tables BI tools and marketing systems read, never half-written."""

@@ -1,0 +1,44 @@
+"""The warehouse readers open is a snapshot, replaced atomically; the pipeline writes a copy.
+
+A DuckDB file held open by one process cannot be opened by another, not even read-only
+(stack notes). If the pipeline wrote `warehouse.duckdb` in place, a BI tool holding it
+open would make the run fail, and a run would lock readers out for its whole duration.
+So dbt and the publish step write `<warehouse>.build.duckdb`; at the end of a run the
+build file is copied next to the warehouse and renamed over it. Readers with the old
+file open keep reading the old version; new readers get the new one; nobody waits.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import duckdb
+
+from ltv_pipeline.settings import Settings
+
+
+def build_warehouse_path(settings: Settings) -> Path:
+    """The pipeline's working copy of the warehouse (dbt and publish write here)."""
+    return settings.warehouse.with_name(f"{settings.warehouse.stem}.build{settings.warehouse.suffix}")
+
+
+def snapshot_warehouse(settings: Settings) -> Path:
+    """Atomically replace the readers' warehouse with the current build."""
+    build = build_warehouse_path(settings)
+    if not build.exists():
+        raise FileNotFoundError(f"no build warehouse at {build}: run the marts first")
+    with duckdb.connect(str(build)) as con:  # fold any write-ahead log into the file
+        con.execute("checkpoint")
+    target = settings.warehouse
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        shutil.copyfile(build, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
