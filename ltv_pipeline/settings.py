@@ -61,6 +61,16 @@ class Settings:
     """Marketing budget for the planning period; default = last 30 days' spend."""
     planning_days: int = 30
     """Length of the budget planning period."""
+    budget_min_ratio: float = 0.5
+    """Lowest recommended spend per channel, as a multiple of its current spend."""
+    budget_max_ratio: float = 2.0
+    """Highest recommended spend per channel, as a multiple of its current spend."""
+    retention_budget: float | None = None
+    """Money available for retention actions in the period; default: no cap (act where it pays)."""
+    retention_cost_per_action: float = 5.0
+    """Cost of one retention action (an offer, a call)."""
+    retention_uplift: float = 0.15
+    """Share of a customer's value at risk that one action is expected to save."""
     mode: str = "production"
     """`demo` uses a fixed, public key for hashing e-mails; `production` requires `pii_key`."""
     pii_key: str | None = None
@@ -117,6 +127,10 @@ class Settings:
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 _PATH_KEYS = {"landing_dir", "lake_dir", "warehouse"}
 _MAPPING_KEYS = {"column_mapping", "date_format"}
+_FLOAT_KEYS = {
+    "margin_rate", "annual_discount_rate", "support_cost_per_ticket", "max_amount", "total_budget",
+    "budget_min_ratio", "budget_max_ratio", "retention_budget", "retention_cost_per_action", "retention_uplift",
+}
 
 
 def _coerce(key: str, value: Any) -> Any:
@@ -141,7 +155,7 @@ def _coerce(key: str, value: Any) -> Any:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
             return int(str(value).strip()) if not isinstance(value, int) else value
-        if key in {"margin_rate", "annual_discount_rate", "support_cost_per_ticket", "max_amount", "total_budget"}:
+        if key in _FLOAT_KEYS:
             return float(value)
         return str(value).strip()
     except SettingsError:
@@ -168,6 +182,16 @@ def _validate(s: Settings) -> Settings:
         problems.append("max_amount must be > 0")
     if s.total_budget is not None and s.total_budget < 0:
         problems.append("total_budget must be >= 0")
+    if not 0 <= s.budget_min_ratio <= 1 <= s.budget_max_ratio:
+        problems.append(
+            f"budget_min_ratio must be in [0, 1] and budget_max_ratio >= 1, got {s.budget_min_ratio} and {s.budget_max_ratio}"
+        )
+    if s.retention_budget is not None and s.retention_budget < 0:
+        problems.append("retention_budget must be >= 0")
+    if s.retention_cost_per_action < 0:
+        problems.append("retention_cost_per_action must be >= 0")
+    if not 0 < s.retention_uplift <= 1:
+        problems.append(f"retention_uplift must be in (0, 1], got {s.retention_uplift}")
     if s.mode not in MODES:
         problems.append(f"mode must be one of {', '.join(MODES)}, got {s.mode!r}")
     if s.engine not in ENGINES:
