@@ -1,0 +1,1 @@
+"""Decisions: the tables people act on (segments, channel budgets, retention targets)."""

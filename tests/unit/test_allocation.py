@@ -1,0 +1,276 @@
+"""The channel budget allocator against known truth.
+
+Two kinds of truth: the allocator's own simulator (`allocation.simulate`: six channels
+with different saturation and customer value, spend that moves like real budgets) and,
+end to end, the project's synthetic business (`ltv_pipeline.synthetic`) with its truth.json. The key
+property: the plan computed from *fitted* curves captures at least 90% of the gain that
+the *true* optimum achieves over the current allocation, both valued on the true curves.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from ltv_pipeline.decisions.allocation import (
+    FitOptions,
+    allocate_budget,
+    current_daily,
+    daily_panel,
+    fit_response_curve,
+    optimise_spend,
+)
+from ltv_pipeline.decisions.allocation.simulate import EXAMPLE_CHANNELS, budget_path, simulate_history
+from ltv_pipeline.decisions.allocation.table import payback_days
+
+CONTRACT_COLUMNS = [
+    "channel", "current_spend", "recommended_spend", "expected_new_customers", "expected_ltv_per_customer",
+    "cac", "ltv_to_cac", "marginal_roi",
+]  # fmt: skip
+VALUES = {c.key: c.value_per_customer for c in EXAMPLE_CHANNELS}
+
+
+def truth_arrays(names: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True (max_new_per_day, spend_scale, value) of the example channels, in `names` order."""
+    table = {c.key: c for c in EXAMPLE_CHANNELS}
+    return tuple(np.array([getattr(table[n], f) for n in names])
+                 for f in ("max_new_per_day", "spend_scale", "value_per_customer"))
+
+
+def net_value(amplitude, scale, value, daily_spend) -> float:
+    """True lifetime margin minus spend per day."""
+    return float(np.sum(value * amplitude * -np.expm1(-daily_spend / scale) - daily_spend))
+
+
+def captured_share(result, amplitude, scale, value) -> float:
+    """Gain of the recommendation over the current split, as a share of the true optimum's
+    gain (same budget and bounds), both valued on the true curves."""
+    current = result.channels["current_spend"].to_numpy() / 30
+    recommended = result.channels["recommended_spend"].to_numpy() / 30
+    best = optimise_spend(amplitude, scale, value, 0.5 * current, 2.0 * current, current.sum()).spend
+    base = net_value(amplitude, scale, value, current)
+    return (net_value(amplitude, scale, value, recommended) - base) / (net_value(amplitude, scale, value, best) - base)
+
+
+@pytest.fixture(scope="module")
+def two_years() -> tuple[pl.DataFrame, object]:
+    frame = simulate_history(np.random.default_rng(7), 730)
+    return frame, allocate_budget(frame, VALUES)
+
+
+def test_fitted_plan_captures_at_least_90_percent_of_the_true_gain(two_years):
+    _, result = two_years
+    names = result.channels["channel"].to_list()
+    share = captured_share(result, *truth_arrays(names))
+    print(f"\nsimulated 6 channels x 730 days: the fitted plan captures {share:.1%} of the true optimum's gain")
+    assert result.channels["curve_identified"].all()
+    assert share >= 0.9, f"captured only {share:.1%}"
+
+
+def test_capture_on_the_synthetic_business(tmp_path: Path):
+    synthetic = pytest.importorskip("ltv_pipeline.synthetic")
+    landing = tmp_path / "landing"
+    synthetic.generate_business(landing, n_customers=50_000, seed=0)
+    truth = json.loads((synthetic.truth_dir_for(landing) / "truth.json").read_text())
+    paid = {k: c for k, c in truth["channels"].items() if c["paid"]}
+
+    def read(source: str) -> pl.DataFrame:
+        files = sorted((landing / source).iterdir())
+        frames = [pl.read_parquet(f) if f.suffix == ".parquet" else pl.read_csv(f, infer_schema_length=0)
+                  for f in files]
+        return pl.concat([f.select(pl.all().cast(pl.String)) for f in frames], how="diagonal")
+
+    def key(column: str) -> pl.Expr:
+        return pl.col(column).str.to_lowercase().str.replace_all(" ", "_").alias("channel")
+
+    spend = (read("marketing_spend").select(pl.col("spend_date").str.to_date().alias("date"), key("channel"),
+                                            pl.col("spend").cast(pl.Float64))
+             .group_by("date", "channel").agg(pl.col("spend").sum()))
+    new = (read("customers").select(pl.col("signup_ts").str.slice(0, 10).str.to_date().alias("date"),
+                                    key("acquisition_channel"))
+           .group_by("date", "channel").len("new_customers"))
+    daily = spend.join(new, on=["date", "channel"], how="left").filter(pl.col("channel").is_in(list(paid)))
+    values = {k: c["new_customer_value_365"] for k, c in paid.items()}
+    result = allocate_budget(daily, values)
+
+    names = result.channels["channel"].to_list()
+    amplitude = np.array([paid[c]["response"]["max_new_per_day"] for c in names])
+    scale = np.array([paid[c]["response"]["spend_scale"] for c in names])
+    value = np.array([values[c] for c in names])
+    share = captured_share(result, amplitude, scale, value)
+    print(f"\nsynthetic business (50k customers): the fitted plan captures {share:.1%} of the true optimum's gain")
+    assert share >= 0.9, f"captured only {share:.1%}"
+    unbounded = optimise_spend(amplitude, scale, value, np.zeros(len(names)), np.full(len(names), np.inf),
+                               truth["allocation"]["total_daily_budget"], min_return_per_dollar=0.0).spend
+    expected = np.array([truth["allocation"]["optimal_daily_spend"][c] for c in names])
+    np.testing.assert_allclose(unbounded, expected, rtol=1e-6)
+
+
+def test_recovers_curve_parameters_on_a_long_series():
+    rng = np.random.default_rng(3)
+    n = 3000
+    spend = budget_path(rng, 2000.0, n)
+    fit = fit_response_curve("x", spend, rng.poisson(80.0 * -np.expm1(-spend / 2500.0)), np.arange(n) % 7)
+    assert fit.identified, fit.reason
+    assert fit.max_new_per_day == pytest.approx(80.0, rel=0.05)
+    assert fit.spend_scale == pytest.approx(2500.0, rel=0.05)
+    assert fit.scale_interval[0] < 2500.0 < fit.scale_interval[1]
+    assert fit.baseline_per_day == 0.0 and fit.weekday_factors is None
+    assert fit.dispersion == pytest.approx(1.0, abs=0.1)
+    assert 0.0 < fit.pseudo_r2 < 1.0
+
+
+def test_weekday_and_baseline_terms_are_kept_when_they_clearly_help():
+    rng = np.random.default_rng(4)
+    n = 1500
+    weekday = np.arange(n) % 7
+    factors = np.array([1.2, 1.1, 1.0, 1.0, 0.95, 0.8, 0.95])
+    factors /= factors.mean()
+    spend = budget_path(rng, 2000.0, n)
+    y = rng.poisson(factors[weekday] * (5.0 + 60.0 * -np.expm1(-spend / 2500.0)))
+    fit = fit_response_curve("x", spend, y, weekday)
+    assert fit.identified, fit.reason
+    np.testing.assert_allclose(fit.weekday_factors, factors, atol=0.05)
+    assert fit.baseline_per_day == pytest.approx(5.0, abs=2.0)
+    assert fit.spend_scale == pytest.approx(2500.0, rel=0.25)
+
+
+def test_flat_spend_channel_keeps_its_spend_and_says_why():
+    frame = simulate_history(np.random.default_rng(5), 400, flat=("video",))
+    result = allocate_budget(frame, VALUES)
+    video = result.channels.filter(pl.col("channel") == "video").row(0, named=True)
+    assert not video["curve_identified"]
+    assert video["recommended_spend"] == pytest.approx(video["current_spend"])
+    assert video["reason"].startswith("Keep spend: daily spend hardly varies")
+    assert video["marginal_roi"] is None
+    assert result.channels.filter(pl.col("channel") != "video")["curve_identified"].all()
+
+
+@pytest.mark.parametrize(
+    ("spend", "customers", "words"),
+    [
+        (np.r_[np.zeros(350), np.linspace(100, 900, 50)], lambda s, rng: rng.poisson(20 * (s > 0)),
+         "only 50 days with spend"),
+        (np.linspace(100, 900, 400), lambda s, rng: rng.poisson(0.1 * (s > 0)), "new customers on days with spend"),
+        (np.linspace(100, 900, 400), lambda s, rng: s / 20, "no diminishing returns"),
+        (np.linspace(100, 900, 400), lambda s, rng: np.full(s.size, 30.0), "do not rise with spend"),
+        (np.linspace(100, 900, 400), lambda s, rng: rng.poisson(np.full(s.size, 30.0)), "curve sits is too uncertain"),
+    ],
+    ids=["few-days", "few-customers", "straight-line", "step", "no-response"],
+)
+def test_unidentifiable_curves_say_why(spend, customers, words):
+    rng = np.random.default_rng(6)
+    fit = fit_response_curve("x", spend, customers(spend, rng), np.arange(spend.size) % 7)
+    assert not fit.identified
+    assert words in fit.reason
+
+
+def test_precision_guard_is_judged_on_the_range_the_plan_may_move_in():
+    rng = np.random.default_rng(3)
+    spend = budget_path(rng, 2000.0, 3000)
+    y = rng.poisson(80.0 * -np.expm1(-spend / 2500.0))
+    assert fit_response_curve("x", spend, y, np.arange(3000) % 7, plan_range=(1000.0, 4000.0)).identified
+    tight = fit_response_curve("x", spend, y, np.arange(3000) % 7, FitOptions(max_position_se=0.001), (1000.0, 4000.0))
+    assert not tight.identified
+    assert "where the curve sits is too uncertain" in tight.reason
+
+
+def test_bounds_and_budget_are_respected(two_years):
+    frame, default = two_years
+    assert default.channels["recommended_spend"].sum() == pytest.approx(default.channels["current_spend"].sum())
+    custom = allocate_budget(frame, VALUES, total_budget=300_000.0,
+                             bounds={"search": (0.9, 1.1), "display": (0.0, 3.0)})
+    table = custom.channels
+    ratio = dict(zip(table["channel"], table["recommended_spend"] / table["current_spend"]))
+    assert 0.9 - 1e-9 <= ratio["search"] <= 1.1 + 1e-9
+    assert 0.0 <= ratio["display"] <= 3.0 + 1e-9
+    assert all(0.5 - 1e-9 <= r <= 2.0 + 1e-9 for c, r in ratio.items() if c not in ("search", "display"))
+    assert table["recommended_spend"].sum() <= 300_000.0 * (1 + 1e-9)
+    assert custom.totals["budget"][0] == 300_000.0
+
+
+def test_budget_is_left_unspent_only_when_spending_it_destroys_value(two_years):
+    frame, rich = two_years
+    assert rich.totals["budget_fully_spent"][0] and rich.totals["unspent_budget"][0] < 1.0
+    poor = allocate_budget(frame, {k: v / 3 for k, v in VALUES.items()})
+    totals = poor.totals.row(0, named=True)
+    assert not totals["budget_fully_spent"] and totals["unspent_budget"] > 0.05 * totals["budget"]
+    roi, reason = poor.channels["marginal_roi"].to_numpy(), poor.channels["reason"]
+    interior = reason.str.contains("better left unspent").to_numpy()
+    assert interior.any()
+    np.testing.assert_allclose(roi[interior], 0.0, atol=1e-6)
+    assert reason.filter(roi < -1e-6).str.contains("floor").all()
+    assert reason.filter(roi > 1e-6).str.contains("cap").all()
+    forced = allocate_budget(frame, {k: v / 3 for k, v in VALUES.items()}, min_return_per_dollar=0.0)
+    assert forced.totals["budget_fully_spent"][0]
+
+
+@pytest.mark.parametrize("budget", [5000.0, 30_000.0])
+def test_optimiser_equals_a_brute_force_grid(budget):
+    amplitude = np.array([60.0, 120.0, 30.0])
+    scale = np.array([1500.0, 4000.0, 800.0])
+    value = np.array([150.0, 60.0, 220.0])
+    lower, upper = np.array([500.0, 1000.0, 200.0]), np.array([4000.0, 9000.0, 3000.0])
+    best = optimise_spend(amplitude, scale, value, lower, upper, budget)
+
+    axes = [np.linspace(lo, hi, 121) for lo, hi in zip(lower, upper)]
+    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 3)
+    grid = grid[grid.sum(axis=1) <= budget]
+    objective = (value * amplitude * -np.expm1(-grid / scale)).sum(axis=1) - grid.sum(axis=1)
+    exact = net_value(amplitude, scale, value, best.spend)
+    assert best.spend.sum() <= budget * (1 + 1e-12)
+    assert np.all((best.spend >= lower - 1e-9) & (best.spend <= upper + 1e-9))
+    assert exact >= objective.max() - 1e-9
+    step = (upper - lower) / 120
+    np.testing.assert_allclose(best.spend, grid[np.argmax(objective)], atol=2 * step.max())
+
+
+def test_lower_bounds_above_the_budget_are_scaled_down():
+    best = optimise_spend(np.ones(2) * 10, np.ones(2) * 100, np.ones(2) * 50, np.array([60.0, 40.0]),
+                          np.array([200.0, 200.0]), 50.0)
+    np.testing.assert_allclose(best.spend, [30.0, 20.0])
+
+
+def test_output_table_follows_the_contract(two_years):
+    _, result = two_years
+    table = result.channels
+    assert table.columns[: len(CONTRACT_COLUMNS)] == CONTRACT_COLUMNS
+    assert {"payback_days", "curve_identified", "reason"} <= set(table.columns)
+    row = table.row(0, named=True)
+    assert row["cac"] == pytest.approx(row["recommended_spend"] / row["expected_new_customers"])
+    assert row["ltv_to_cac"] == pytest.approx(row["expected_ltv_per_customer"] / row["cac"])
+    assert row["payback_days"] == int(np.ceil(365 * row["cac"] / row["expected_ltv_per_customer"] - 1e-9))
+    assert all(r.endswith(".") and len(r) > 20 for r in table["reason"])
+    assert set(result.curves["channel"]) == set(table["channel"])
+    assert result.totals["expected_gain"][0] > 0
+
+
+def test_payback_reads_the_value_accrual():
+    accrual = np.r_[0.4, 0.4 + 0.6 * np.arange(1, 366) / 365]
+    assert payback_days(200.0, 50.0, accrual) == 0
+    assert payback_days(200.0, 140.0, accrual) == 183
+    assert payback_days(100.0, 150.0, accrual) is None
+
+
+def test_panel_sums_campaigns_fills_pauses_and_drops_unpaid_channels():
+    daily = pl.DataFrame(
+        {
+            "date": [date(2024, 1, 1), date(2024, 1, 1), date(2024, 1, 3), date(2024, 1, 2)],
+            "channel": ["search", "search", "search", "organic"],
+            "spend": [10.0, 5.0, 20.0, 0.0],
+            "new_customers": [1, 2, None, 7],
+        }
+    )
+    panel = daily_panel(daily)
+    assert panel["channel"].unique().to_list() == ["search"]
+    assert panel["spend"].to_list() == [15.0, 0.0, 20.0]
+    assert panel["new_customers"].to_list() == [3.0, 0.0, 0.0]
+    current = current_daily(panel).row(0, named=True)
+    assert current["current_daily_spend"] == pytest.approx(35.0 / 30)
+    with pytest.raises(ValueError, match="new_customers"):
+        daily_panel(daily.drop("new_customers"))
