@@ -2,7 +2,7 @@
 
 - a row identical to another in the same delivery, or to a current record, is a duplicate;
 - two rows of one delivery with the same key and different values are a conflict: both
-  are quarantined, since nothing says which is right;
+  (and any exact copies of them) are quarantined, since nothing says which is right;
 - a row whose key exists with other values is a correction: it replaces the record.
 """
 
@@ -34,11 +34,12 @@ def merge_delivery(state: pl.DataFrame, rows: pl.DataFrame, spec: SourceSpec, li
     cols = data_columns(spec)
     key = list(spec.key)
 
-    deduped = rows.unique(subset=cols, keep="first", maintain_order=True)
-    in_delivery_dups = rows.height - deduped.height
-
-    key_count = pl.len().over(key)
-    conflicted = deduped.filter(key_count > 1)
+    # A key with different values in this delivery is a conflict: every line carrying it is
+    # quarantined, exact copies included (a copy of a quarantined row was never loaded, so it
+    # is not a duplicate of a loaded row).
+    distinct = rows.unique(subset=cols, keep="first", maintain_order=True)
+    conflict_keys = distinct.filter(pl.len().over(key) > 1).select(key).unique()
+    conflicted = rows.join(conflict_keys, on=key, how="semi", nulls_equal=True)
     conflicts = conflicted.select(
         "_line",
         pl.format(
@@ -48,7 +49,9 @@ def merge_delivery(state: pl.DataFrame, rows: pl.DataFrame, spec: SourceSpec, li
             pl.concat_str([pl.col(k).cast(pl.String).fill_null("null") for k in key], separator=", "),
         ).alias("_reason"),
     )
-    candidates = deduped.filter(key_count == 1)
+    clean = rows.join(conflict_keys, on=key, how="anti", nulls_equal=True)
+    candidates = clean.unique(subset=cols, keep="first", maintain_order=True)
+    in_delivery_dups = clean.height - candidates.height
 
     others = [c for c in cols if c not in key]
     existing = state.select(*key, *[pl.col(c).alias(f"__old_{c}") for c in others], pl.lit(True).alias("__exists"))
