@@ -1,0 +1,86 @@
+"""The champion rule: which model's predictions go into `customer_scores`. Documented here only.
+
+For each target, on one back-test:
+
+- **ltv**: the candidate with the highest `normalized_gini`, among the candidates whose
+  `normalized_gini` AND `spearman` are both strictly higher than the best baseline's on that
+  metric.
+- **churn**: the candidate with the highest `roc_auc`, among the candidates whose `roc_auc`
+  is strictly higher than the best baseline's and whose `brier` is not higher than the best
+  (lowest) baseline's.
+
+A candidate is any model whose name does not start with `baseline_`. A candidate missing a
+metric of its rule (NaN or absent) is never eligible. When no candidate is eligible (the
+models lose to a baseline), the baseline with the highest ranking metric is the champion,
+and `model_evaluation` says so by flagging it. A metric that no baseline has places no bar.
+Ties go to the model name first in alphabetical order, so the choice is deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+Target = Literal["ltv", "churn"]
+BASELINE_PREFIX = "baseline_"
+
+
+@dataclass(frozen=True)
+class ChampionRule:
+    rank_by: str
+    """Higher is better; picks among the eligible models."""
+    must_beat: tuple[str, ...]
+    """Higher-is-better metrics on which a candidate must strictly beat the best baseline."""
+    not_worse_than: tuple[str, ...]
+    """Lower-is-better metrics on which a candidate may not be worse than the best baseline."""
+
+
+RULES: dict[str, ChampionRule] = {
+    "ltv": ChampionRule("normalized_gini", ("normalized_gini", "spearman"), ()),
+    "churn": ChampionRule("roc_auc", ("roc_auc",), ("brier",)),
+}
+
+
+def is_baseline(model: str) -> bool:
+    return model.startswith(BASELINE_PREFIX)
+
+
+def _value(metrics: Mapping[str, float], name: str) -> float:
+    value = float(metrics.get(name, math.nan))
+    return value if math.isfinite(value) else math.nan
+
+
+def _clears(value: float, bar: float, better: Callable[[float, float], bool]) -> bool:
+    """A finite value clears a bar it is better than, or a NaN bar (no baseline has the metric)."""
+    return not math.isnan(value) and (math.isnan(bar) or better(value, bar))
+
+
+def pick_champion(results: Mapping[str, Mapping[str, float]], target: Target) -> str | None:
+    """The champion among `results` (model -> metric -> value, one target); None when no
+    model has a finite ranking metric."""
+    rule = RULES[target]
+    baselines = [m for m in sorted(results) if is_baseline(m)]
+    candidates = [m for m in sorted(results) if not is_baseline(m)]
+
+    def best_baseline(metric: str, pick: Callable[[list[float]], float]) -> float:
+        values = [v for m in baselines if not math.isnan(v := _value(results[m], metric))]
+        return pick(values) if values else math.nan
+
+    highs = {metric: best_baseline(metric, max) for metric in rule.must_beat}
+    lows = {metric: best_baseline(metric, min) for metric in rule.not_worse_than}
+
+    def eligible(model: str) -> bool:
+        metrics = results[model]
+        return (
+            not math.isnan(_value(metrics, rule.rank_by))
+            and all(_clears(_value(metrics, k), bar, operator.gt) for k, bar in highs.items())
+            and all(_clears(_value(metrics, k), bar, operator.le) for k, bar in lows.items())
+        )
+
+    pool = [m for m in candidates if eligible(m)] or [
+        m for m in baselines if not math.isnan(_value(results[m], rule.rank_by))
+    ]
+    return max(pool, key=lambda m: _value(results[m], rule.rank_by)) if pool else None
