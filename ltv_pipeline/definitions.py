@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ltv_pipeline.ingest.definitions import ingest_defs
+from ltv_pipeline.marts import marts_defs
 from ltv_pipeline.orchestration.definitions import orchestration_defs
 from ltv_pipeline.resources import SettingsResource
 
@@ -13,6 +14,7 @@ def build_definitions(settings: SettingsResource | None = None) -> dg.Definition
     """All assets, checks and resources; `settings` lets the CLI and tests pin the config."""
     return dg.Definitions.merge(
         ingest_defs(),
+        marts_defs(),
         orchestration_defs(),
         dg.Definitions(resources={"settings": settings or SettingsResource()}),
     )

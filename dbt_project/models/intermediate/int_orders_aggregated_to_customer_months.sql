@@ -1,0 +1,29 @@
+{# Order activity per customer and calendar month, with the customer's cohort and channel. #}
+with
+
+orders as (
+
+    select * from {{ ref('orders') }}
+
+),
+
+final as (
+
+    select
+        customer_id,
+        order_month,
+        -- the same for every order of a customer (month): aggregated, not grouped by,
+        -- which keeps the group key small over millions of orders
+        min(cohort_month) as cohort_month,
+        min(acquisition_channel) as acquisition_channel,
+        min(months_since_acquisition) as months_since_acquisition,
+        count(*) as orders,
+        sum(net_revenue) as net_revenue,
+        sum(margin) as margin
+
+    from orders
+    group by customer_id, order_month
+
+)
+
+select * from final

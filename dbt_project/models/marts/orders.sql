@@ -1,0 +1,88 @@
+{#
+    The one order-level table of the warehouse. Models that need order detail (customer
+    summaries, monthly activity, lifecycle events) read this mart rather than an
+    intermediate copy: at a million customers it is ten million rows, and writing it
+    twice cost more build time than every other model together.
+#}
+with
+
+orders as (
+
+    select * from {{ ref('stg_raw__orders') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('stg_raw__customers') }}
+
+),
+
+valued as (
+
+    select
+        order_id,
+        customer_id,
+        order_ts,
+        order_date,
+        {{ month_of('order_date') }} as order_month,
+        revenue,
+        refund,
+        cost,
+        {{ net_revenue('revenue', 'refund') }} as net_revenue,
+        {{ margin('revenue', 'refund', 'cost') }} as margin,
+        cost is null as is_margin_from_rate
+
+    from orders
+
+),
+
+sequenced as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_id order by order_ts, order_id
+        ) as order_sequence,
+        lag(order_date) over (
+            partition by customer_id order by order_ts, order_id
+        ) as previous_order_date,
+        lead(order_date) over (
+            partition by customer_id order by order_ts, order_id
+        ) as next_order_date,
+        min(order_month) over (partition by customer_id) as cohort_month
+
+    from valued
+
+),
+
+final as (
+
+    select
+        sequenced.order_id,
+        sequenced.customer_id,
+        sequenced.order_ts,
+        sequenced.order_date,
+        sequenced.order_month,
+        sequenced.revenue,
+        sequenced.refund,
+        sequenced.cost,
+        sequenced.net_revenue,
+        sequenced.margin,
+        sequenced.is_margin_from_rate,
+        sequenced.order_sequence,
+        sequenced.order_sequence = 1 as is_first_order,
+        {{ days_between('sequenced.previous_order_date', 'sequenced.order_date') }} as days_since_previous_order,
+        {{ days_between('sequenced.order_date', 'sequenced.next_order_date') }} as days_to_next_order,
+        coalesce(customers.acquisition_channel, 'unknown') as acquisition_channel,
+        customers.acquisition_campaign,
+        sequenced.cohort_month,
+        {{ months_between('sequenced.cohort_month', 'sequenced.order_month') }} as months_since_acquisition
+
+    from sequenced
+    left join customers
+        on sequenced.customer_id = customers.customer_id
+
+)
+
+select * from final

@@ -1,0 +1,118 @@
+"""dbt models as Dagster assets: raw Parquet (ingest) -> staging -> intermediate -> marts."""
+
+
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import dagster as dg
+import duckdb
+from dagster import AssetExecutionContext
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from ltv_pipeline.lake import resolve_as_of
+from ltv_pipeline.marts.project import dbt_environment, dbt_project, prepare_dbt_manifest
+from ltv_pipeline.marts.resources import dbt_vars_arg
+from ltv_pipeline.resources import SettingsResource
+
+WAREHOUSE_POOL = "duckdb_warehouse"
+"""Concurrency pool shared by every step that writes the DuckDB file (single writer)."""
+
+
+GROUP_BY_SCHEMA = {"features": "prediction"}
+"""dbt schemas whose models belong to another Dagster group than `marts` (features feed the models)."""
+
+
+class LtvDbtTranslator(DagsterDbtTranslator):
+    """Puts dbt nodes in the `marts` group (features: `prediction`), otherwise dagster-dbt's defaults.
+
+    Those defaults are what the rest of the pipeline relies on: a model's key is
+    `[schema, model]` (e.g. `["marts", "customers"]`) because each layer sets its own
+    schema, and a source's key is the ingest asset's key carried in its
+    `meta.dagster.asset_key`, which is how lineage reaches the raw assets. A `layer` tag
+    (staging / intermediate / marts / reference) lets the UI and selections filter by layer.
+    """
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return GROUP_BY_SCHEMA.get(dbt_resource_props.get("config", {}).get("schema"), "marts")
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        tags = dict(super().get_tags(dbt_resource_props))
+        schema = dbt_resource_props.get("config", {}).get("schema")
+        if schema:
+            tags["layer"] = schema
+        return tags
+
+
+def _unique_id(event: dg.Output) -> str | None:
+    value = event.metadata.get("unique_id")
+    return getattr(value, "value", value)
+
+
+def _relations_by_unique_id(manifest: Mapping[str, Any], events: Iterable[Any]) -> dict[str, tuple[str, str]]:
+    """(schema, table) of every dbt node that produced an Output in this run."""
+    nodes = manifest["nodes"]
+    return {
+        unique_id: (nodes[unique_id]["schema"], nodes[unique_id]["alias"])
+        for event in events
+        if isinstance(event, dg.Output) and (unique_id := _unique_id(event)) in nodes
+    }
+
+
+def _row_counts(warehouse: str, relations: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Exact row counts of built relations, read once dbt has released the warehouse."""
+    wanted = set(relations)
+    if not wanted:
+        return {}
+    counts: dict[tuple[str, str], int] = {}
+    with duckdb.connect(warehouse, read_only=True) as con:
+        existing = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+        for schema, name in sorted(wanted & existing):
+            counts[(schema, name)] = con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+    return counts
+
+
+@functools.cache
+def marts_dbt_assets() -> dg.AssetsDefinition:
+    """The `@dbt_assets` of the whole dbt project (built once, after the manifest)."""
+    manifest_path = prepare_dbt_manifest()
+    project = dbt_project()
+
+    @dbt_assets(
+        manifest=manifest_path,
+        project=project,
+        dagster_dbt_translator=LtvDbtTranslator(),
+        pool=WAREHOUSE_POOL,
+    )
+    def ltv_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
+        """`dbt build` (models, seeds, tests) as of the run's analysis date, with row counts."""
+        resolved = settings.get()
+        as_of = resolve_as_of(resolved)
+        resolved.warehouse.parent.mkdir(parents=True, exist_ok=True)
+        context.log.info(f"dbt build as of {as_of.isoformat()} into {resolved.warehouse}")
+        with dbt_environment(resolved.dbt_env()):
+            invocation = dbt.cli(["build", *dbt_vars_arg(resolved, as_of)], context=context, raise_on_error=False)
+            # Buffered rather than streamed: the row counts below need the warehouse, which
+            # the dbt process holds read-write until it exits.
+            events = list(invocation.stream())
+
+        relations = _relations_by_unique_id(invocation.manifest, events)
+        counts = _row_counts(str(resolved.warehouse), relations.values())
+        for event in events:
+            if isinstance(event, dg.Output):
+                metadata: dict[str, Any] = {"as_of": as_of.isoformat()}
+                row_count = counts.get(relations.get(_unique_id(event), ("", "")))
+                if row_count is not None:
+                    metadata["dagster/row_count"] = dg.MetadataValue.int(row_count)
+                event = event.with_metadata({**event.metadata, **metadata})
+            yield event
+
+        error = invocation.get_error()
+        if error is not None:
+            # Raised after the events, so the models and checks that did build are recorded.
+            raise dg.Failure(
+                description=f"dbt build failed as of {as_of.isoformat()}: {error}",
+                metadata={"dbt_log": dg.MetadataValue.path(str(invocation.target_path / "dbt.log"))},
+            )
+
+    return ltv_dbt_models

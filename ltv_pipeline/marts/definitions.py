@@ -1,0 +1,17 @@
+"""The marts domain's Definitions, for the root `definitions.py` to merge."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ltv_pipeline.marts.assets import marts_dbt_assets
+from ltv_pipeline.marts.resources import dbt_resource
+
+
+def marts_defs() -> dg.Definitions:
+    """dbt models, seeds and tests (as asset checks) plus the `dbt` resource.
+
+    Builds the dbt manifest first when it is missing or stale. The `settings` resource
+    (`ltv_pipeline.resources.SettingsResource`) is registered by the root, which owns it.
+    """
+    return dg.Definitions(assets=[marts_dbt_assets()], resources={"dbt": dbt_resource()})

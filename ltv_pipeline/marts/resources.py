@@ -1,0 +1,21 @@
+"""The `dbt` resource and the dbt arguments every invocation shares."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from dagster_dbt import DbtCliResource
+
+from ltv_pipeline.marts.project import dbt_executable, dbt_project
+from ltv_pipeline.settings import Settings
+
+
+def dbt_resource() -> DbtCliResource:
+    """The dbt CLI resource: the project's own dbt, whatever PATH says."""
+    return DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
+
+
+def dbt_vars_arg(settings: Settings, as_of: date) -> list[str]:
+    """`--vars` for every dbt command, from `Settings.dbt_vars` (the single definition)."""
+    return ["--vars", json.dumps(settings.dbt_vars(as_of), sort_keys=True)]

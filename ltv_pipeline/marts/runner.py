@@ -1,0 +1,87 @@
+"""Run dbt against the settings' lake and warehouse without Dagster.
+
+For the test fixtures, the benchmark and an analyst's shell (`python -m ltv_pipeline.marts`).
+A plain subprocess rather than `DbtCliResource`: outside a run there are no events to
+stream, and the resource's start-up checks cost seconds per call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ltv_pipeline.lake import resolve_as_of
+from ltv_pipeline.marts.project import dbt_executable, dbt_project, prepare_dbt_manifest
+from ltv_pipeline.marts.resources import dbt_vars_arg
+from ltv_pipeline.settings import Settings
+
+
+class DbtRunError(RuntimeError):
+    """dbt exited non-zero; the message holds the command and dbt's error summary."""
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """What a finished dbt command left behind."""
+
+    args: tuple[str, ...]
+    as_of: date
+    output: str
+    run_results: dict[str, Any] = field(repr=False)
+
+    def statuses(self) -> dict[str, str]:
+        """dbt's status per node (`success`, `pass`, `warn`, `fail`, `error`, `skipped`)."""
+        return {r["unique_id"]: r["status"] for r in self.run_results.get("results", [])}
+
+
+def run_dbt(
+    settings: Settings,
+    args: Sequence[str] = ("build",),
+    *,
+    as_of: date | None = None,
+    target_path: Path | None = None,
+    echo: bool = False,
+) -> DbtRun:
+    """Run `dbt <args> --vars <settings.dbt_vars(as_of)>` with the settings' `dbt_env()`.
+
+    `as_of` defaults to `resolve_as_of(settings)`. Artifacts go to a scratch target folder
+    that is removed afterwards, unless `target_path` is given (e.g. the project's own
+    `target/` for `docs generate`). `echo` lets dbt print to this process's terminal as it
+    goes instead of capturing its output. Raises `DbtRunError` when dbt fails.
+    """
+    prepare_dbt_manifest()
+    project = dbt_project()
+    as_of = as_of or resolve_as_of(settings)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    scratch = None
+    if target_path is None:
+        scratch = Path(tempfile.mkdtemp(prefix=".run-", dir=project.project_dir / project.target_path))
+        target_path = scratch
+    command = [
+        dbt_executable(), *args, *dbt_vars_arg(settings, as_of),
+        "--project-dir", str(project.project_dir),
+        "--profiles-dir", str(project.profiles_dir),
+        "--target-path", str(target_path),
+        "--log-path", str(target_path),
+    ]
+    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    try:
+        completed = subprocess.run(command, env=env, capture_output=not echo, text=True, check=False)
+        results_path = Path(target_path) / "run_results.json"
+        run_results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    output = (completed.stdout or "") + (completed.stderr or "")
+    if completed.returncode != 0:
+        summary = "\n".join(output.strip().splitlines()[-40:]) or "(dbt's output is above)"
+        raise DbtRunError(f"`dbt {' '.join(args)}` failed (exit {completed.returncode}) as of {as_of}:\n{summary}")
+    return DbtRun(args=tuple(args), as_of=as_of, output=output, run_results=run_results)
