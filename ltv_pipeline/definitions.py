@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ltv_pipeline.decisions.definitions import decisions_defs
 from ltv_pipeline.ingest.definitions import ingest_defs
 from ltv_pipeline.marts import marts_defs
 from ltv_pipeline.orchestration.definitions import orchestration_defs
+from ltv_pipeline.prediction.definitions import prediction_defs
+from ltv_pipeline.publish.definitions import publish_defs
 from ltv_pipeline.resources import SettingsResource
 
 
@@ -15,6 +18,9 @@ def build_definitions(settings: SettingsResource | None = None) -> dg.Definition
     return dg.Definitions.merge(
         ingest_defs(),
         marts_defs(),
+        prediction_defs(),
+        decisions_defs(),
+        publish_defs(),
         orchestration_defs(),
         dg.Definitions(resources={"settings": settings or SettingsResource()}),
     )

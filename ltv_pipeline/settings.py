@@ -94,6 +94,12 @@ class Settings:
         return self.meta_dir / "load_log.parquet"
 
     @property
+    def build_warehouse(self) -> Path:
+        """The pipeline's working copy of the warehouse: dbt and publishing write here, and
+        the end of a run replaces `warehouse` with it atomically (see publish/warehouse.py)."""
+        return self.warehouse.with_name(f"{self.warehouse.stem}.build{self.warehouse.suffix}")
+
+    @property
     def published_dir(self) -> Path:
         return self.lake_dir / "published"
 
@@ -120,8 +126,8 @@ class Settings:
         }
 
     def dbt_env(self) -> dict[str, str]:
-        """Environment for a dbt process: where the warehouse and the lake are."""
-        return {"LTV_WAREHOUSE": str(self.warehouse), "LTV_LAKE_DIR": str(self.lake_dir)}
+        """Environment for a dbt process: where the (build) warehouse and the lake are."""
+        return {"LTV_WAREHOUSE": str(self.build_warehouse), "LTV_LAKE_DIR": str(self.lake_dir)}
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}

@@ -88,8 +88,8 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
         """`dbt build` (models, seeds, tests) as of the run's analysis date, with row counts."""
         resolved = settings.get()
         as_of = resolve_as_of(resolved)
-        resolved.warehouse.parent.mkdir(parents=True, exist_ok=True)
-        context.log.info(f"dbt build as of {as_of.isoformat()} into {resolved.warehouse}")
+        resolved.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
+        context.log.info(f"dbt build as of {as_of.isoformat()} into {resolved.build_warehouse}")
         with dbt_environment(resolved.dbt_env()):
             invocation = dbt.cli(["build", *dbt_vars_arg(resolved, as_of)], context=context, raise_on_error=False)
             # Buffered rather than streamed: the row counts below need the warehouse, which
@@ -97,7 +97,7 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
             events = list(invocation.stream())
 
         relations = _relations_by_unique_id(invocation.manifest, events)
-        counts = _row_counts(str(resolved.warehouse), relations.values())
+        counts = _row_counts(str(resolved.build_warehouse), relations.values())
         for event in events:
             if isinstance(event, dg.Output):
                 metadata: dict[str, Any] = {"as_of": as_of.isoformat()}

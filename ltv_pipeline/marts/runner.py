@@ -60,7 +60,7 @@ def run_dbt(
     prepare_dbt_manifest()
     project = dbt_project()
     as_of = as_of or resolve_as_of(settings)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    settings.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
     scratch = None
     if target_path is None:
         scratch = Path(tempfile.mkdtemp(prefix=".run-", dir=project.project_dir / project.target_path))

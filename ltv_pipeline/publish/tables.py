@@ -9,7 +9,6 @@ import duckdb
 import polars as pl
 
 from ltv_pipeline.lake import atomic_write_parquet
-from ltv_pipeline.publish.warehouse import build_warehouse_path
 from ltv_pipeline.settings import Settings
 
 PUBLISHED_TABLES: tuple[str, ...] = (
@@ -33,7 +32,7 @@ def publish_tables(settings: Settings, tables: Mapping[str, pl.DataFrame]) -> di
     if unknown:
         raise ValueError(f"not a published table of the contract: {sorted(unknown)}")
     paths = {name: atomic_write_parquet(df, published_path(settings, name)) for name, df in tables.items()}
-    build = build_warehouse_path(settings)
+    build = settings.build_warehouse
     build.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(build)) as con:
         con.execute("create schema if not exists published")

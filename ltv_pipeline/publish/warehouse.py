@@ -20,14 +20,9 @@ import duckdb
 from ltv_pipeline.settings import Settings
 
 
-def build_warehouse_path(settings: Settings) -> Path:
-    """The pipeline's working copy of the warehouse (dbt and publish write here)."""
-    return settings.warehouse.with_name(f"{settings.warehouse.stem}.build{settings.warehouse.suffix}")
-
-
 def snapshot_warehouse(settings: Settings) -> Path:
     """Atomically replace the readers' warehouse with the current build."""
-    build = build_warehouse_path(settings)
+    build = settings.build_warehouse
     if not build.exists():
         raise FileNotFoundError(f"no build warehouse at {build}: run the marts first")
     with duckdb.connect(str(build)) as con:  # fold any write-ahead log into the file

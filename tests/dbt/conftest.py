@@ -56,7 +56,7 @@ class Build:
 
     @property
     def query(self) -> Query:
-        return querier(self.settings.warehouse)
+        return querier(self.settings.build_warehouse)
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Materialization:
 
     @property
     def query(self) -> Query:
-        return querier(self.settings.warehouse)
+        return querier(self.settings.build_warehouse)
 
 
 @pytest.fixture(scope="session")
