@@ -74,8 +74,9 @@ def _run(settings: Settings) -> int:
 
 
 def _print_summary(outcome, elapsed: float) -> None:
-    from ltv_pipeline.lake import raw_table_path
+    from ltv_pipeline.headline import headline_lines
     from ltv_pipeline.ingest.sources import SPECS
+    from ltv_pipeline.lake import raw_table_path
 
     s = outcome.settings
     _say(f"\nDone in {elapsed:.0f}s.")
@@ -92,13 +93,17 @@ def _print_summary(outcome, elapsed: float) -> None:
             f"{source:<16}{in_lake:>14,}{c.get('rows_read', 0):>12,}{c.get('rows_loaded', 0):>12,}"
             f"{c.get('rows_quarantined', 0):>13,}{c.get('rows_duplicate', 0):>12,}"
         )
+    _say("")
+    for line in headline_lines(s):
+        _say(line)
     if outcome.failed_checks:
         _say(f"\nChecks that failed ({len(outcome.failed_checks)}): " + ", ".join(outcome.failed_checks))
     _say("\nOutputs:")
     _say(f"  raw tables        {s.lake_dir / 'raw'}")
     _say(f"  quarantine        {s.lake_dir / 'quarantine'}")
     _say(f"  load log          {s.load_log_path}")
-    _say(f"  warehouse         {s.warehouse}")
+    _say(f"  warehouse         {s.warehouse}  (schemas marts, published, ...)")
+    _say(f"  published tables  {s.published_dir}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

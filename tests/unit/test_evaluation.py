@@ -187,18 +187,27 @@ def test_last_period_and_recency_baselines(small_features):
 
 # ---- champion rule ----------------------------------------------------------------------
 LTV_BASELINES = {
-    CLASSIC_FORMULA: {"normalized_gini": 0.60, "spearman": 0.40},
-    LAST_PERIOD: {"normalized_gini": 0.70, "spearman": 0.55},
+    CLASSIC_FORMULA: {"normalized_gini": 0.60, "spearman": 0.40, "abs_total_error_pct": 12.0},
+    LAST_PERIOD: {"normalized_gini": 0.70, "spearman": 0.55, "abs_total_error_pct": 28.0},
 }
 
 
 def test_ltv_champion_is_the_best_candidate_that_beats_every_baseline():
     results = {
         **LTV_BASELINES,
-        "xgb_ltv": {"normalized_gini": 0.85, "spearman": 0.66},
-        "btyd": {"normalized_gini": 0.80, "spearman": 0.62},
+        "xgb_ltv": {"normalized_gini": 0.85, "spearman": 0.66, "abs_total_error_pct": 3.0},
+        "btyd": {"normalized_gini": 0.80, "spearman": 0.62, "abs_total_error_pct": 6.0},
     }
     assert pick_champion(results, "ltv") == "xgb_ltv"
+
+
+def test_ltv_model_that_gets_the_total_worse_than_a_baseline_is_not_champion():
+    results = {
+        **LTV_BASELINES,
+        "xgb_ltv": {"normalized_gini": 0.89, "spearman": 0.72, "abs_total_error_pct": 25.0},  # best ranking, bad total
+        "btyd": {"normalized_gini": 0.88, "spearman": 0.70, "abs_total_error_pct": 6.0},
+    }
+    assert pick_champion(results, "ltv") == "btyd"
 
 
 def test_ltv_model_that_loses_to_the_baseline_is_not_champion():
@@ -239,7 +248,7 @@ def test_model_evaluation_table_has_the_contract_columns_and_flags_the_champion(
     table = model_evaluation_table(date(2025, 1, 1), "out_of_time", results)
     assert table.columns == CONTRACT_COLUMNS
     assert dict(table.schema) == MODEL_EVALUATION_SCHEMA
-    assert table.height == 2 + 2 + 3 + 2 + 2
+    assert table.height == 3 + 3 + 3 + 2 + 2
     champions = table.filter("is_champion").select("target", "model").unique().sort("target")
     assert champions.rows() == [("churn", "xgb_churn"), ("ltv", LAST_PERIOD)]
     assert table.filter(pl.col("model") == LAST_PERIOD)["is_champion"].all()

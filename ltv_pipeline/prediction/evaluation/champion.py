@@ -4,7 +4,9 @@ For each target, on one back-test:
 
 - **ltv**: the candidate with the highest `normalized_gini`, among the candidates whose
   `normalized_gini` AND `spearman` are both strictly higher than the best baseline's on that
-  metric.
+  metric, and whose `abs_total_error_pct` (how far the predicted total is from the actual
+  total) is not higher than the best baseline's: budget and retention decisions add customer
+  values up, so a model that ranks well but gets the total badly wrong must not drive them.
 - **churn**: the candidate with the highest `roc_auc`, among the candidates whose `roc_auc`
   is strictly higher than the best baseline's and whose `brier` is not higher than the best
   (lowest) baseline's.
@@ -39,7 +41,7 @@ class ChampionRule:
 
 
 RULES: dict[str, ChampionRule] = {
-    "ltv": ChampionRule("normalized_gini", ("normalized_gini", "spearman"), ()),
+    "ltv": ChampionRule("normalized_gini", ("normalized_gini", "spearman"), ("abs_total_error_pct",)),
     "churn": ChampionRule("roc_auc", ("roc_auc",), ("brier",)),
 }
 

@@ -132,6 +132,7 @@ def ltv_metrics(
         "normalized_gini": normalized_gini(a, p),
         "decile_mape_pct": decile_mape_pct(a, p),
         "total_error_pct": total_error_pct(a, p),
+        "abs_total_error_pct": abs(total_error_pct(a, p)),
         "mae": mae(a, p),
         "n_customers": float(a.size),
     }
