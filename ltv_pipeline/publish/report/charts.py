@@ -16,8 +16,10 @@ import numpy as np
 import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+from matplotlib.ticker import FuncFormatter
 
 from ltv_pipeline.decisions.allocation.reasons import KEEP_BAND
+from ltv_pipeline.decisions.segments import VALUE_TIERS
 from ltv_pipeline.publish.report import style
 
 
@@ -84,7 +86,7 @@ def cohort_retention_heatmap(cohort_retention: pl.DataFrame | None, *, max_cohor
     offsets = sorted(int(c) for c in grid.columns[1:])
     matrix = grid.select([str(o) for o in offsets]).to_numpy().astype(float)
     vmax = max(float(np.nanmax(matrix)), 0.01)
-    fig, _ = style.figure(9.5, 1.6 + 0.3 * grid.height)
+    fig = style.figure(9.5, 1.6 + 0.3 * grid.height)
     ax = fig.add_subplot()
     image = ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=vmax, aspect="auto")
     labels = [[f"{v:.0%}" if v >= 0.095 else f"{v:.1%}" if np.isfinite(v) else "" for v in row] for row in matrix]
@@ -112,11 +114,11 @@ def cumulative_value_chart(
     channels = sorted(rows["acquisition_channel"].unique().to_list())
     palette = _colors(channels, colors)
     n_rows, n_cols = _grid(len(channels), 3)
-    fig, _ = style.figure(10.0, 0.7 + 2.5 * n_rows)
+    fig = style.figure(10.0, 0.7 + 2.5 * n_rows)
     axes = fig.subplots(n_rows, n_cols, sharey=True, squeeze=False).ravel()
     for ax, channel in zip(axes, channels):
         part = rows.filter(pl.col("acquisition_channel") == channel).sort("months_since_acquisition")
-        for (_cohort,), line in part.group_by("cohort_month"):
+        for _, line in part.group_by("cohort_month"):
             ax.plot(line["months_since_acquisition"], line["cumulative_margin_per_customer"],
                     color=palette[channel], alpha=0.22, linewidth=0.9)
         mean = (
@@ -127,6 +129,7 @@ def cumulative_value_chart(
         ax.plot(mean["months_since_acquisition"], mean["value"], color=palette[channel], linewidth=2.6)
         style.style_axes(ax, title=channel, xlabel="Months since first order")
         style.money_axis(ax.yaxis, currency)
+    axes[0].set_ylim(bottom=min(0.0, float(rows["cumulative_margin_per_customer"].min()) * 1.1))
     for ax in axes[len(channels):]:
         ax.set_visible(False)
     for ax in axes[::n_cols]:
@@ -142,10 +145,10 @@ def cac_trend_chart(
     """Monthly CAC per channel; channels without spend records have no CAC and are not drawn."""
     rows = _usable(channel_cac_monthly, "cac")
     if rows.is_empty():
-        raise NoChartData("No marketing spend was delivered for a month with new customers, so CAC (spend per new customer) cannot be computed.")
+        raise NoChartData("No marketing spend was delivered (or no month had both spend and new customers), so CAC cannot be computed.")
     channels = sorted(rows["acquisition_channel"].unique().to_list())
     palette = _colors(channels, colors)
-    fig, _ = style.figure(9.5, 4.0)
+    fig = style.figure(9.5, 4.0)
     ax = fig.add_subplot()
     for channel in channels:
         line = rows.filter(pl.col("acquisition_channel") == channel).sort("month")
@@ -179,6 +182,11 @@ def pooled_ltv_to_cac(payback: pl.DataFrame | None) -> pl.DataFrame:
     return pl.concat(frames).select("channel", "measure", "ltv_to_cac").cast({"ltv_to_cac": pl.Float64})
 
 
+EXPECTED = "Expected (models, at recommended spend)"
+MEASURE_COLORS = {"Realised after 3 months": "#9ecae1", "Realised after 6 months": "#4a90c8",
+                  "Realised after 12 months": "#1f5a96", EXPECTED: style.ACTUAL}
+
+
 def ltv_to_cac_chart(payback: pl.DataFrame | None, allocation: pl.DataFrame | None) -> bytes:
     """Grouped bars per channel: realised LTV:CAC at 3/6/12 months (cohort marts) and the
     models' expected LTV:CAC at the recommended spend, against the 1.0 and 3.0 lines."""
@@ -186,33 +194,31 @@ def ltv_to_cac_chart(payback: pl.DataFrame | None, allocation: pl.DataFrame | No
     expected = _usable(allocation, "ltv_to_cac")
     if not expected.is_empty():
         measures = pl.concat([measures, expected.select(
-            "channel", measure=pl.lit("Expected (models, at recommended spend)"), ltv_to_cac=pl.col("ltv_to_cac").cast(pl.Float64)
+            "channel", measure=pl.lit(EXPECTED), ltv_to_cac=pl.col("ltv_to_cac").cast(pl.Float64)
         )])
     measures = measures.filter(pl.col("ltv_to_cac").is_finite())
     if measures.is_empty():
         raise NoChartData("No channel has both marketing spend and acquired customers, so LTV:CAC cannot be computed.")
     channels = sorted(measures["channel"].unique().to_list())
-    names = list(dict.fromkeys(measures["measure"].to_list()))
-    shades = dict(zip(names, ("#9ecae1", "#4a90c8", "#1f5a96", style.ACTUAL)))
+    names = [name for name in MEASURE_COLORS if name in set(measures["measure"].to_list())]
     width = 0.8 / len(names)
-    fig, _ = style.figure(9.5, 4.2)
+    fig = style.figure(9.5, 4.2)
     ax = fig.add_subplot()
     values = {(c, m): v for c, m, v in measures.iter_rows()}
     for i, name in enumerate(names):
         xs = [j + (i - (len(names) - 1) / 2) * width for j, c in enumerate(channels) if (c, name) in values]
         ys = [values[(c, name)] for c in channels if (c, name) in values]
-        bars = ax.bar(xs, ys, width=width * 0.92, color=shades[name], label=name)
+        bars = ax.bar(xs, ys, width=width * 0.92, color=MEASURE_COLORS[name], label=name)
         ax.bar_label(bars, labels=[f"{y:.1f}x" for y in ys], fontsize=7, padding=1.5, color=style.INK)
-    ax.axhline(1.0, color=style.BAD, linestyle="--", linewidth=1.1)
-    ax.axhline(3.0, color=style.GOOD, linestyle="--", linewidth=1.1)
-    ax.text(len(channels) - 0.5, 1.0, " 1.0: margin just repays CAC", color=style.BAD, fontsize=8, va="bottom", ha="right")
-    ax.text(len(channels) - 0.5, 3.0, " 3.0: healthy target", color=style.GOOD, fontsize=8, va="bottom", ha="right")
+    ax.axhline(1.0, color=style.BAD, linestyle="--", linewidth=1.1, label="1.0: margin just repays CAC")
+    ax.axhline(3.0, color=style.GOOD, linestyle="--", linewidth=1.1, label="3.0: healthy target")
     ax.set_xticks(range(len(channels)), channels)
     ax.set_xlim(-0.6, len(channels) - 0.4)
-    ax.set_ylim(0, max(3.4, float(measures["ltv_to_cac"].max()) * 1.15))
+    low, high = float(measures["ltv_to_cac"].min()), float(measures["ltv_to_cac"].max())
+    ax.set_ylim(min(0.0, low * 1.15), max(3.4, high * 1.15))
     style.style_axes(ax, title="LTV:CAC by channel: margin per acquired customer for each $ of acquisition cost",
                      ylabel="Margin per customer / CAC")
-    ax.legend(frameon=False, fontsize=8, ncols=min(len(names), 4), loc="upper left", bbox_to_anchor=(0, -0.08))
+    ax.legend(frameon=False, fontsize=8, ncols=3, loc="upper left", bbox_to_anchor=(0, -0.08))
     fig.tight_layout()
     return style.png(fig)
 
@@ -224,7 +230,7 @@ def budget_chart(allocation: pl.DataFrame | None, *, currency: str = "$") -> byt
         raise NoChartData("No paid channel has spend history, so there is no budget to allocate.")
     rows = rows.sort("current_spend")
     y = np.arange(rows.height)
-    fig, _ = style.figure(9.5, 1.3 + 0.62 * rows.height)
+    fig = style.figure(9.5, 1.3 + 0.62 * rows.height)
     ax = fig.add_subplot()
     ax.barh(y + 0.2, rows["current_spend"], height=0.38, color=style.CURRENT, label="Current spend")
     bars = ax.barh(y - 0.2, rows["recommended_spend"], height=0.38, color=style.PREDICTED, label="Recommended spend")
@@ -251,7 +257,7 @@ def decile_chart(deciles: Mapping[str, pl.DataFrame] | None, *, currency: str = 
         raise NoChartData("No back-test was run (too little history to hold out a period), so there is no decile chart.")
     order = sorted(models, key=lambda m: (m != champion, m))
     n_rows, n_cols = _grid(len(order), 3)
-    fig, _ = style.figure(10.0, 0.8 + 2.7 * n_rows)
+    fig = style.figure(10.0, 0.8 + 2.7 * n_rows)
     axes = fig.subplots(n_rows, n_cols, sharey=True, squeeze=False).ravel()
     for ax, model in zip(axes, order):
         frame = models[model]
@@ -277,14 +283,16 @@ def churn_calibration_chart(calibration: pl.DataFrame | None) -> bytes:
     if rows.is_empty():
         raise NoChartData("No churn back-test was run (too little history to hold out a period), so there is no calibration chart.")
     rows = rows.sort("predicted_mean")
-    fig, _ = style.figure(5.6, 4.4)
+    fig = style.figure(5.6, 4.4)
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], color=style.MUTED, linestyle="--", linewidth=1, label="Perfectly calibrated")
-    sizes = rows["customers"].to_numpy() if "customers" in rows.columns else np.full(rows.height, 1.0)
+    weighted = "customers" in rows.columns
+    sizes = rows["customers"].fill_null(0).to_numpy() if weighted else np.ones(rows.height)
     area = 25 + 300 * sizes / max(float(sizes.max()), 1.0)
+    label = "Customers by predicted risk" + (" (dot size = customers)" if weighted else "")
     ax.plot(rows["predicted_mean"], rows["observed_rate"], color=style.PREDICTED, linewidth=1.4)
     ax.scatter(rows["predicted_mean"], rows["observed_rate"], s=area, color=style.PREDICTED, alpha=0.75,
-               edgecolor="white", label="Customers by predicted risk (dot size = customers)", zorder=3)
+               edgecolor="white", label=label, zorder=3)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     style.percent_axis(ax.xaxis)
@@ -299,7 +307,8 @@ def churn_calibration_chart(calibration: pl.DataFrame | None) -> bytes:
 SEGMENTATION_TITLES = {"value_tier": "Value tiers", "rfm_segment": "RFM segments"}
 
 
-def _segmentations(frame: pl.DataFrame) -> list[str]:
+def segmentation_order(frame: pl.DataFrame) -> list[str]:
+    """Value tiers first, then RFM segments, then any other segmentation by name."""
     present = frame["segmentation"].unique().to_list()
     return [s for s in SEGMENTATION_TITLES if s in present] + sorted(s for s in present if s not in SEGMENTATION_TITLES)
 
@@ -309,9 +318,9 @@ def segment_chart(segment_summary: pl.DataFrame | None, *, currency: str = "$") 
     rows = _usable(segment_summary, "customers")
     if rows.is_empty():
         raise NoChartData("No customer has been scored yet, so there are no segments.")
-    kinds = _segmentations(rows)
+    kinds = segmentation_order(rows)
     heights = [max(rows.filter(pl.col("segmentation") == k).height, 2) for k in kinds]
-    fig, _ = style.figure(10.0, 0.8 + 0.32 * sum(heights) + 0.9 * len(kinds))
+    fig = style.figure(10.0, 0.8 + 0.32 * sum(heights) + 0.9 * len(kinds))
     axes = fig.subplots(len(kinds), 2, squeeze=False, gridspec_kw={"height_ratios": heights})
     for (left, right), kind in zip(axes, kinds):
         part = rows.filter(pl.col("segmentation") == kind).sort("total_predicted_ltv", nulls_last=False)
@@ -322,6 +331,7 @@ def segment_chart(segment_summary: pl.DataFrame | None, *, currency: str = "$") 
         left.bar_label(bars, labels=[f"{c:,} ({style.percent(s)})" for c, s in zip(part["customers"], shares)],
                        fontsize=7.5, padding=2)
         left.set_xlim(0, float(part["customers"].max()) * 1.35)
+        left.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
         left.set_yticks(y, names)
         style.style_axes(left, title=f"{SEGMENTATION_TITLES.get(kind, kind)}: customers", grid="x")
         value = part["total_predicted_ltv"].fill_null(0.0)
@@ -336,7 +346,10 @@ def segment_chart(segment_summary: pl.DataFrame | None, *, currency: str = "$") 
 
 
 def _ordered_segments(values: list[str], edge: str) -> list[str]:
-    return sorted(v for v in set(values) if v != edge) + ([edge] if edge in values else [])
+    """Value tiers in their documented order, other segments alphabetically, then (new)/(gone)."""
+    present = set(values) - {edge}
+    known = [v for v in VALUE_TIERS if v in present]
+    return known + sorted(present - set(known)) + ([edge] if edge in values else [])
 
 
 def segment_migration_chart(migration: pl.DataFrame | None) -> bytes:
@@ -348,12 +361,13 @@ def segment_migration_chart(migration: pl.DataFrame | None) -> bytes:
     rows = _usable(migration, "customers")
     if rows.is_empty():
         raise NoChartData("Only one segment snapshot exists so far; migration appears after the next scoring run.")
-    kinds = _segmentations(rows)
+    kinds = segmentation_order(rows)
     sizes = [rows.filter(pl.col("segmentation") == k)["from_segment"].n_unique() for k in kinds]
-    fig, _ = style.figure(9.5, 0.6 + sum(1.3 + 0.36 * s for s in sizes))
+    fig = style.figure(9.5, 0.6 + sum(1.3 + 0.36 * s for s in sizes))
     axes = fig.subplots(len(kinds), 1, squeeze=False, gridspec_kw={"height_ratios": [1.3 + 0.36 * s for s in sizes]})[:, 0]
     for ax, kind in zip(axes, kinds):
-        part = rows.filter(pl.col("segmentation") == kind)
+        part = rows.filter(pl.col("segmentation") == kind).with_columns(
+            pl.col("from_segment", "to_segment").cast(pl.String).fill_null("(none)"))
         sources = _ordered_segments(part["from_segment"].to_list(), "(new)")
         targets = _ordered_segments(part["to_segment"].to_list(), "(gone)")
         counts = np.zeros((len(sources), len(targets)))

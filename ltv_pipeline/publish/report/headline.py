@@ -64,13 +64,14 @@ def _budget_lines(allocation: pl.DataFrame | None, currency: str) -> list[str]:
     if allocation is None or allocation.is_empty():
         return ["No paid channel has spend history, so there is no budget to move."]
     lines = []
-    for channel, now, then in allocation.select("channel", "current_spend", "recommended_spend").iter_rows():
-        change = then / now - 1.0 if now else 0.0
+    spends = allocation.select("channel", "current_spend", "recommended_spend").drop_nulls().fill_nan(0.0)
+    for channel, now, then in spends.iter_rows():
+        change = then / now - 1.0 if now else math.inf if then else 0.0
         move = "keep" if abs(change) < KEEP_BAND else "raise" if change > 0 else "cut"
         lines.append(f"{channel}: {move} {money(now, currency)} → {money(then, currency)}"
-                     + (f" ({change:+.0%})" if move != "keep" else ""))
-    lines.append(f"Total: {money(allocation['current_spend'].sum(), currency)} → "
-                 f"{money(allocation['recommended_spend'].sum(), currency)} over the planning period.")
+                     + (f" ({change:+.0%})" if move != "keep" and math.isfinite(change) else ""))
+    lines.append(f"Total: {money(spends['current_spend'].sum(), currency)} → "
+                 f"{money(spends['recommended_spend'].sum(), currency)} over the planning period.")
     return lines
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import struct
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from ltv_pipeline.publish.report.headline import headline
@@ -44,8 +45,10 @@ figcaption { margin-top: 8px; font-size: 13.5px; color: var(--ink); }
 table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
 th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: #f0f3f7; font-weight: 600; }
-th.num, td.num { text-align: right; white-space: nowrap; }
+th.num { text-align: right; }
+td.num { text-align: right; white-space: nowrap; }
 th.text, td.text { text-align: left; }
+td.wide { min-width: 300px; }
 tr.hl td { font-weight: 600; background: #eef4fb; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media print { body { background: white; } figure, .card, .empty { break-inside: avoid; } }
@@ -87,11 +90,16 @@ def _headline_block(inputs: ReportInputs, currency: str) -> str:
 
 def render_report(
     inputs: ReportInputs, *, as_of: date, generated_at: datetime, title: str = "Customer lifetime value report",
-    currency: str = "$",
+    currency: str = "$", outcomes: Mapping[str, bytes | str] | None = None,
 ) -> str:
     """The whole report page: headline, then the charts by group, each with how to read it
-    or the reason it is empty, and the tables that go with them."""
-    outcomes = chart_outcomes(inputs, currency=currency)
+    or the reason it is empty, and the tables that go with them.
+
+    `outcomes` (from `chart_outcomes`) lets a caller that also puts the charts in asset
+    metadata draw them once; by default they are drawn here.
+    """
+    if outcomes is None:
+        outcomes = chart_outcomes(inputs, currency=currency)
     groups: dict[str, list[str]] = {}
     for spec in CHARTS:
         groups.setdefault(spec.group, []).append(

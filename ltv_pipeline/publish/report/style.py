@@ -16,6 +16,7 @@ from matplotlib.axis import Axis
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
+from PIL import Image
 
 DPI = 100
 INK = "#1f2933"
@@ -29,10 +30,11 @@ BAD = "#c44e52"
 GOOD = "#3a9d6b"
 
 
-def figure(width: float, height: float) -> tuple[Figure, FigureCanvasAgg]:
-    """A white figure of `width` x `height` inches with its own Agg canvas."""
+def figure(width: float, height: float) -> Figure:
+    """A white figure of `width` x `height` inches on its own Agg canvas."""
     fig = Figure(figsize=(width, height), dpi=DPI, facecolor="white")
-    return fig, FigureCanvasAgg(fig)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def style_axes(ax: Axes, *, title: str = "", xlabel: str = "", ylabel: str = "", grid: str = "y") -> None:
@@ -55,9 +57,17 @@ def suptitle(fig: Figure, text: str) -> None:
 
 
 def png(fig: Figure) -> bytes:
-    """PNG bytes of a laid-out figure, without the matplotlib version stamp (stable output)."""
+    """PNG bytes of a drawn figure, reduced to a 256-colour palette.
+
+    Charts are flat colours plus anti-aliased text, so the palette is visually lossless and
+    makes the file 3-4x smaller: a report with a dozen charts stays light enough to e-mail.
+    """
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    image.quantize(colors=256, method=Image.Quantize.FASTOCTREE).save(buffer, format="PNG")
     return buffer.getvalue()
 
 

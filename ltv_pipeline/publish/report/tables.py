@@ -7,7 +7,7 @@ import html
 
 import polars as pl
 
-from ltv_pipeline.publish.report.charts import SEGMENTATION_TITLES, pooled_ltv_to_cac
+from ltv_pipeline.publish.report.charts import SEGMENTATION_TITLES, pooled_ltv_to_cac, segmentation_order
 from ltv_pipeline.publish.report.headline import METRIC_LABELS, metric_text
 from ltv_pipeline.publish.report.sections import ReportInputs
 from ltv_pipeline.publish.report.style import money, percent
@@ -22,7 +22,7 @@ def table(headers: list[str], rows: list[list[str]], *, text_columns: int = 1, h
           wide_last: bool = False) -> str:
     """An escaped table; the first `text_columns` are left-aligned text, the rest numbers."""
     def cell(tag: str, i: int, value: str) -> str:
-        kind = "text" if i < text_columns or (wide_last and i == len(headers) - 1) else "num"
+        kind = "text wide" if wide_last and i == len(headers) - 1 else "text" if i < text_columns else "num"
         return f'<{tag} class="{kind}">{html.escape(value)}</{tag}>'
 
     head = "".join(cell("th", i, h) for i, h in enumerate(headers))
@@ -105,14 +105,15 @@ def segment_tables(summary: pl.DataFrame | None, currency: str) -> str:
     if summary is None or summary.is_empty():
         return ""
     parts = []
-    for (kind,), rows in summary.sort("segmentation").group_by("segmentation", maintain_order=True):
+    for kind in segmentation_order(summary):
+        rows = summary.filter(pl.col("segmentation") == kind)
         body = [
             [str(r["segment"]), f"{r['customers']:,}", percent(r.get("share_of_customers")), money(r.get("revenue"), currency),
              money(r.get("avg_predicted_ltv"), currency), money(r.get("total_predicted_ltv"), currency),
              percent(r.get("churn_rate"))]
             for r in rows.sort("total_predicted_ltv", descending=True, nulls_last=True).iter_rows(named=True)
         ]
-        parts.append(f"<h4>{html.escape(SEGMENTATION_TITLES.get(str(kind), str(kind)))}</h4>" + table(
+        parts.append(f"<h4>{html.escape(SEGMENTATION_TITLES.get(kind, kind))}</h4>" + table(
             ["Segment", "Customers", "Share", "Revenue to date", "Avg predicted LTV", "Total predicted LTV", "Churn risk"], body))
     return "".join(parts)
 
