@@ -38,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--horizon-days", dest="horizon_days", help="prediction horizon in days")
     run.add_argument("--config", help="ltv.yml to use")
 
+    rep = sub.add_parser("report", help="print the path of the last run's HTML report")
+    rep.add_argument("--config", help="ltv.yml to use")
+    rep.add_argument("--open", action="store_true", help="also open it in the default browser")
+
     gen = sub.add_parser("generate", help="write a synthetic landing zone")
     gen.add_argument("--customers", type=int, required=True)
     gen.add_argument("--seed", type=int, default=0)
@@ -104,6 +108,19 @@ def _print_summary(outcome, elapsed: float) -> None:
     _say(f"  load log          {s.load_log_path}")
     _say(f"  warehouse         {s.warehouse}  (schemas marts, published, ...)")
     _say(f"  published tables  {s.published_dir}")
+    _say(f"  report            {s.report_path}")
+
+
+def _report(settings: Settings, open_it: bool) -> int:
+    path = settings.report_path
+    if not path.exists():
+        raise FileNotFoundError(f"no report at {path}: run `ltv run` (or `ltv demo`) first")
+    print(path)
+    if open_it:
+        import webbrowser
+
+        webbrowser.open(path.as_uri())
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 }
             )
             return _run(settings)
+        if args.command == "report":
+            return _report(load_settings(args.config), args.open)
         overrides = {k: getattr(args, k) for k in ("landing_dir", "as_of", "horizon_days")}
         return _run(load_settings(args.config, overrides=overrides))
     except (SettingsError, OSError, ValueError, RuntimeError) as exc:

@@ -60,11 +60,7 @@ def run_pipeline(settings: Settings, log_level: str = "INFO") -> RunOutcome:
         instance=dg.DagsterInstance.ephemeral(),
     )
     if not result.success:
-        failures = [
-            f"{event.step_key}: {event.step_failure_data.error.message.strip() if event.step_failure_data.error else 'failed'}"
-            for event in result.all_events
-            if event.is_step_failure
-        ]
+        failures = [f"{event.step_key}: {_root_cause(event)}" for event in result.all_events if event.is_step_failure]
         raise PipelineFailed("; ".join(failures) or "the run failed")
     failed_checks = [
         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
@@ -73,6 +69,16 @@ def run_pipeline(settings: Settings, log_level: str = "INFO") -> RunOutcome:
     ]
     log = read_load_log(settings.load_log_path).filter(pl.col("loaded_at") >= started)
     return RunOutcome(settings=settings, load_log=log, failed_checks=failed_checks)
+
+
+def _root_cause(event: dg.DagsterEvent) -> str:
+    """The innermost error message of a failed step: the user's error, not Dagster's wrapper."""
+    error = event.step_failure_data.error
+    if error is None:
+        return "failed"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0]
 
 
 def _extra_resources(defs: dg.Definitions) -> dict[str, object]:

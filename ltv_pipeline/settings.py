@@ -21,7 +21,8 @@ import yaml
 
 SOURCES: tuple[str, ...] = ("orders", "customers", "marketing_spend", "support_tickets")
 MODES: tuple[str, ...] = ("production", "demo")
-ENGINES: tuple[str, ...] = ("duckdb",)
+ENGINES: tuple[str, ...] = ("duckdb", "spark")
+SPARK_METHODS: tuple[str, ...] = ("session", "thrift")
 DEMO_PII_KEY = "ltv-demo-key-not-secret"
 
 
@@ -76,7 +77,28 @@ class Settings:
     pii_key: str | None = None
     """Secret key for the keyed hash that replaces e-mail addresses at ingest."""
     engine: str = "duckdb"
-    """Warehouse engine for dbt."""
+    """Warehouse engine for dbt: `duckdb` (embedded, one machine) or `spark` (dbt-spark; docs/scaling-out.md)."""
+    spark_method: str = "session"
+    """engine spark: `session` runs a SparkSession inside the dbt process (local, or the driver of
+    `spark_master`'s cluster); `thrift` connects to a running Spark Thrift Server (`spark_host`)."""
+    spark_master: str = "local[*]"
+    """engine spark, session: the Spark master (`local[*]`, `spark://host:7077`, `k8s://...`, `yarn`)."""
+    spark_host: str = "localhost"
+    """engine spark, thrift: the Spark Thrift Server's host."""
+    spark_port: int = 10000
+    """engine spark, thrift: the Spark Thrift Server's port."""
+    spark_lake_uri: str | None = None
+    """engine spark: the lake as Spark reads it, a path or an object-store URI (`s3a://bucket/lake`);
+    default `lake_dir`. Spark reads `<spark_lake_uri>/raw/<source>/*.parquet`."""
+    spark_dir: Path | None = None
+    """engine spark, session: Spark's local state (Derby metastore, derby.log) and, unless
+    `spark_warehouse_dir` says otherwise, its tables; default `<warehouse's folder>/spark`."""
+    spark_warehouse_dir: str | None = None
+    """engine spark, session: where Spark writes the tables (path or URI); default `<spark_dir>/warehouse`."""
+    spark_shuffle_partitions: int = 8
+    """engine spark: partitions of every shuffle (Spark's own default, 200, suits a cluster, not a laptop)."""
+    spark_driver_memory: str = "4g"
+    """engine spark, session: memory of the driver JVM (in local mode it also runs the tasks)."""
 
     # ---- derived paths -------------------------------------------------------------
     def raw_dir(self, source: str) -> Path:
@@ -98,6 +120,10 @@ class Settings:
         """The pipeline's working copy of the warehouse: dbt and publishing write here, and
         the end of a run replaces `warehouse` with it atomically (see publish/warehouse.py)."""
         return self.warehouse.with_name(f"{self.warehouse.stem}.build{self.warehouse.suffix}")
+
+    @property
+    def report_path(self) -> Path:
+        return self.lake_dir / "reports" / "ltv_report.html"
 
     @property
     def published_dir(self) -> Path:
@@ -125,13 +151,46 @@ class Settings:
             "churn_days": self.churn_days,
         }
 
+    @property
+    def dbt_target(self) -> str:
+        """The output of dbt_project/profiles.yml that `engine` (and `spark_method`) selects."""
+        if self.engine == "spark":
+            return "spark" if self.spark_method == "session" else "spark_thrift"
+        return self.engine
+
+    @property
+    def spark_home(self) -> Path:
+        """engine spark, session: the folder of Spark's local state (`spark_dir`, or its default)."""
+        return self.spark_dir if self.spark_dir is not None else self.warehouse.parent / "spark"
+
     def dbt_env(self) -> dict[str, str]:
-        """Environment for a dbt process: where the (build) warehouse and the lake are."""
-        return {"LTV_WAREHOUSE": str(self.build_warehouse), "LTV_LAKE_DIR": str(self.lake_dir)}
+        """Environment for a dbt process: which profile target, where the (build) warehouse and the lake are."""
+        env = {
+            "LTV_DBT_TARGET": self.dbt_target,
+            "LTV_WAREHOUSE": str(self.build_warehouse),
+            "LTV_LAKE_DIR": str(self.lake_dir),
+        }
+        if self.engine == "spark":
+            env.update({
+                "LTV_SPARK_LAKE_URI": (self.spark_lake_uri or str(self.lake_dir)).rstrip("/"),
+                "LTV_SPARK_MASTER": self.spark_master,
+                "LTV_SPARK_HOST": self.spark_host,
+                "LTV_SPARK_PORT": str(self.spark_port),
+                "LTV_SPARK_DIR": str(self.spark_home),
+                "LTV_SPARK_WAREHOUSE_DIR": self.spark_warehouse_dir or str(self.spark_home / "warehouse"),
+                "LTV_SPARK_SHUFFLE_PARTITIONS": str(self.spark_shuffle_partitions),
+                "LTV_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+                # Spark binds its driver to the host's address, which in containers and CI
+                # sandboxes may not be reachable; a local session only needs the loopback.
+                **({"SPARK_LOCAL_IP": "127.0.0.1"} if self.spark_method == "session" and self.spark_master.startswith("local") else {}),
+            })
+        return env
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 _PATH_KEYS = {"landing_dir", "lake_dir", "warehouse"}
+_OPTIONAL_PATH_KEYS = {"spark_dir"}
+"""Paths without a default of their own (derived from another setting when absent)."""
 _MAPPING_KEYS = {"column_mapping", "date_format"}
 _FLOAT_KEYS = {
     "margin_rate", "annual_discount_rate", "support_cost_per_ticket", "max_amount", "total_budget",
@@ -144,7 +203,7 @@ def _coerce(key: str, value: Any) -> Any:
     if value is None or (isinstance(value, str) and value.strip() == "" and key not in _PATH_KEYS):
         return None
     try:
-        if key in _PATH_KEYS:
+        if key in _PATH_KEYS | _OPTIONAL_PATH_KEYS:
             text = str(value).strip()
             if not text:
                 raise SettingsError(f"{key} must not be empty")
@@ -157,7 +216,7 @@ def _coerce(key: str, value: Any) -> Any:
             return value
         if key == "as_of":
             return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
-        if key in {"horizon_days", "churn_days", "planning_days"}:
+        if key in {"horizon_days", "churn_days", "planning_days", "spark_port", "spark_shuffle_partitions"}:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
             return int(str(value).strip()) if not isinstance(value, int) else value
@@ -202,6 +261,12 @@ def _validate(s: Settings) -> Settings:
         problems.append(f"mode must be one of {', '.join(MODES)}, got {s.mode!r}")
     if s.engine not in ENGINES:
         problems.append(f"engine must be one of {', '.join(ENGINES)}, got {s.engine!r}")
+    if s.spark_method not in SPARK_METHODS:
+        problems.append(f"spark_method must be one of {', '.join(SPARK_METHODS)}, got {s.spark_method!r}")
+    if not 0 < s.spark_port < 65536:
+        problems.append(f"spark_port must be a TCP port, got {s.spark_port}")
+    if s.spark_shuffle_partitions <= 0:
+        problems.append(f"spark_shuffle_partitions must be positive, got {s.spark_shuffle_partitions}")
     for key in _MAPPING_KEYS:
         unknown = set(getattr(s, key)) - set(SOURCES)
         if unknown:
@@ -260,7 +325,7 @@ def load_settings(
             values[key] = _coerce(key, value)
 
     values = {k: v for k, v in values.items() if v is not None}
-    for key in _PATH_KEYS & values.keys():
+    for key in (_PATH_KEYS | _OPTIONAL_PATH_KEYS) & values.keys():
         if not values[key].is_absolute():
             values[key] = cwd / values[key]
     defaults = Settings()

@@ -33,6 +33,8 @@ MIN_REPEAT_CUSTOMERS = 20
 """Gamma-Gamma needs repeat buyers with a positive mean value; below this it is skipped."""
 LIKELY_ALIVE = 0.5
 """An expected next-order date is given only to customers at least this likely to be active."""
+MAX_NEXT_ORDER_DAYS = 3650
+"""Beyond ten years a "next order date" says nothing (degenerate fits on tiny data give inf)."""
 
 
 @dataclass(frozen=True)
@@ -123,5 +125,7 @@ def predict_btyd(
 
 def next_order_date(cutoff: date, next_days: pl.Expr, alive: pl.Expr) -> pl.Expr:
     """Expected date of the next order, only for customers likely to be active."""
-    return pl.when(alive >= LIKELY_ALIVE).then(pl.lit(cutoff) + pl.duration(days=next_days.round(0).cast(pl.Int64)))
+    usable = (alive >= LIKELY_ALIVE) & next_days.is_finite() & (next_days <= MAX_NEXT_ORDER_DAYS)
+    days = pl.when(usable).then(next_days).round(0).cast(pl.Int64)
+    return pl.when(usable).then(pl.lit(cutoff) + pl.duration(days=days))
 

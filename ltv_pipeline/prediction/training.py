@@ -36,6 +36,7 @@ from ltv_pipeline.prediction.evaluation import (
     LAST_PERIOD,
     MODEL_EVALUATION_SCHEMA,
     RECENCY,
+    calibration_table,
     churn_metrics,
     classic_formula_ltv,
     decile_table,
@@ -80,6 +81,9 @@ class TrainedModels:
     churn_model: BoostedModel | None
     evaluation: pl.DataFrame
     deciles: dict[str, pl.DataFrame] = field(default_factory=dict)
+    """LTV back-test: decile table per model."""
+    calibration: dict[str, pl.DataFrame] = field(default_factory=dict)
+    """Churn back-test: calibration table per model."""
     notes: list[str] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
@@ -158,6 +162,7 @@ def train_and_backtest(
     kind, train, evaluate, notes = _split_for_backtest(features)
     results: dict[str, dict[str, dict[str, float]]] = {"ltv": {}, "churn": {}}
     deciles: dict[str, pl.DataFrame] = {}
+    calibration: dict[str, pl.DataFrame] = {}
 
     if kind is not None:
         # BG/NBD is calibrated on history up to the evaluation cutoff and predicts its horizon.
@@ -170,6 +175,7 @@ def train_and_backtest(
             actual_ltv, btyd_preds["predicted_ltv"].to_numpy(), btyd_preds["ltv_lower"].to_numpy(), btyd_preds["ltv_upper"].to_numpy()
         )
         results["churn"][BTYD] = churn_metrics(actual_churn, btyd_preds["churn_probability"].to_numpy())
+        calibration[BTYD] = calibration_table(actual_churn, btyd_preds["churn_probability"].to_numpy())
         deciles[BTYD] = decile_table(actual_ltv, btyd_preds["predicted_ltv"].to_numpy())
         _baselines(results, evaluate, horizon_days, annual_discount_rate, notes)
 
@@ -184,6 +190,7 @@ def train_and_backtest(
                 actual_ltv, ltv_pred["predicted_ltv"].to_numpy(), ltv_pred["ltv_lower"].to_numpy(), ltv_pred["ltv_upper"].to_numpy()
             )
             results["churn"][XGBOOST] = churn_metrics(actual_churn, churn_pred["churn_probability"].to_numpy())
+            calibration[XGBOOST] = calibration_table(actual_churn, churn_pred["churn_probability"].to_numpy())
             deciles[XGBOOST] = decile_table(actual_ltv, ltv_pred["predicted_ltv"].to_numpy())
         else:
             notes.append(f"XGBoost not back-tested: {reason}")
@@ -205,7 +212,7 @@ def train_and_backtest(
     return TrainedModels(
         as_of=as_of, horizon_days=horizon_days, annual_discount_rate=annual_discount_rate, evaluation_kind=kind,
         champions=champions, btyd=btyd_final, ltv_model=ltv_model, churn_model=churn_model,
-        evaluation=evaluation, deciles=deciles, notes=notes,
+        evaluation=evaluation, deciles=deciles, calibration=calibration, notes=notes,
     )
 
 

@@ -5,15 +5,20 @@ schema of the build warehouse (one transaction), then replaces the readers' ware
 with the build atomically, so no reader ever sees a half-written table or waits on a lock.
 """
 
+import base64
+from datetime import UTC, datetime
+
 import dagster as dg
 import polars as pl
 
 from ltv_pipeline.decisions.assets import channel_budget_allocation, decisions_path, retention_targets, segments
 from ltv_pipeline.lake import resolve_as_of
 from ltv_pipeline.prediction.training import TrainedModels
-from ltv_pipeline.publish.tables import PUBLISHED_TABLES, publish_tables
+from ltv_pipeline.publish.report import ReportInputs, chart_outcomes, render_report, write_report
+from ltv_pipeline.publish.tables import PUBLISHED_TABLES, published_path, publish_tables
 from ltv_pipeline.publish.warehouse import snapshot_warehouse
 from ltv_pipeline.resources import SettingsResource
+from ltv_pipeline.warehouse import read_relation
 
 
 @dg.asset(
@@ -47,4 +52,56 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
     )
 
 
-publish_assets = [published_tables]
+
+def _report_inputs(settings, models: TrainedModels) -> ReportInputs:
+    def mart(name: str) -> pl.DataFrame:
+        return read_relation(settings, "marts", name)
+
+    def published(name: str) -> pl.DataFrame:
+        return pl.read_parquet(published_path(settings, name))
+
+    churn_champion = models.champions["churn"]
+    return ReportInputs(
+        cohort_retention=mart("cohort_retention"),
+        channel_cac_monthly=mart("channel_cac_monthly"),
+        cohort_ltv_cac_payback=mart("cohort_ltv_cac_payback"),
+        channel_budget_allocation=published("channel_budget_allocation"),
+        ltv_deciles=models.deciles,
+        churn_calibration=models.calibration.get(churn_champion),
+        model_evaluation=published("model_evaluation"),
+        segment_summary=published("segment_summary"),
+        segment_migration=pl.read_parquet(decisions_path(settings, "segment_migration")),
+        retention_targets=published("retention_targets"),
+    )
+
+
+@dg.asset(
+    group_name="publish",
+    deps=[published_tables],
+    kinds={"html"},
+    description=(
+        "A static, self-contained HTML report for marketers (<lake>/reports/ltv_report.html; `ltv report` prints "
+        "its path): cohort retention, value per customer by cohort and channel, CAC trend, LTV:CAC, current vs "
+        "recommended budget, model deciles and calibration, segment sizes and value, segment migration."
+    ),
+)
+def report(context: dg.AssetExecutionContext, settings: SettingsResource, ltv_models: TrainedModels):
+    resolved = settings.get()
+    as_of = resolve_as_of(resolved)
+    inputs = _report_inputs(resolved, ltv_models)
+    outcomes = chart_outcomes(inputs)
+    html = render_report(inputs, as_of=as_of, generated_at=datetime.now(UTC), outcomes=outcomes)
+    path = write_report(html, resolved.report_path)
+    charts = {
+        f"chart_{name}": dg.MetadataValue.md(f"![{name}](data:image/png;base64,{base64.b64encode(png).decode()})")
+        for name, png in outcomes.items()
+        if isinstance(png, bytes)
+    }
+    notes = {name: note for name, note in outcomes.items() if isinstance(note, str)}
+    context.log.info(f"report written to {path}")
+    return dg.MaterializeResult(
+        metadata={"path": dg.MetadataValue.path(str(path)), "charts_missing": str(notes or "none"), **charts}
+    )
+
+
+publish_assets = [published_tables, report]

@@ -19,6 +19,7 @@ from ltv_pipeline.prediction.evaluation.champion import RULES, ChampionRule, Tar
 from ltv_pipeline.prediction.evaluation.chart import decile_chart_png
 from ltv_pipeline.prediction.evaluation.churn_metrics import (
     brier,
+    calibration_table,
     churn_metrics,
     expected_calibration_error,
     pr_auc,
@@ -53,6 +54,7 @@ __all__ = [
     "Evaluation",
     "Target",
     "brier",
+    "calibration_table",
     "churn_metrics",
     "classic_formula_ltv",
     "decile_chart_png",

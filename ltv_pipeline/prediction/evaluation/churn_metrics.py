@@ -10,6 +10,7 @@ without making the pipeline depend on its private tie handling.
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
@@ -79,3 +80,15 @@ def churn_metrics(churned: ArrayLike, probability: ArrayLike) -> dict[str, float
         "churn_rate": float(y.mean()) if y.size else float("nan"),
         "n_customers": float(y.size),
     }
+
+
+def calibration_table(churned: ArrayLike, probability: ArrayLike, bins: int = 10) -> pl.DataFrame:
+    """`bin, predicted_mean, observed_rate, customers` over equal-width probability bins (empty bins dropped)."""
+    y, p = _pair(churned, probability)
+    index = np.minimum((p * bins).astype(np.int64), bins - 1)
+    frame = pl.DataFrame({"bin": index, "p": p, "y": y})
+    return (
+        frame.group_by("bin")
+        .agg(pl.col("p").mean().alias("predicted_mean"), pl.col("y").mean().alias("observed_rate"), pl.len().alias("customers"))
+        .sort("bin")
+    )
