@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--config", help="ltv.yml to use")
     rep.add_argument("--open", action="store_true", help="also open it in the default browser")
 
+    forget = sub.add_parser("forget", help="erase customers from the lake, the warehouse and the published tables")
+    forget.add_argument("customer_ids", nargs="+", metavar="CUSTOMER_ID")
+    forget.add_argument("--config", help="ltv.yml to use")
+
     gen = sub.add_parser("generate", help="write a synthetic landing zone")
     gen.add_argument("--customers", type=int, required=True)
     gen.add_argument("--seed", type=int, default=0)
@@ -111,6 +115,18 @@ def _print_summary(outcome, elapsed: float) -> None:
     _say(f"  report            {s.report_path}")
 
 
+def _forget(settings: Settings, customer_ids: list[str]) -> int:
+    from ltv_pipeline.privacy import forget_customers
+
+    report = forget_customers(settings, customer_ids)
+    for location, rows in sorted(report.rows_by_location.items()):
+        _say(f"  erased {rows:>6,}  {location}")
+    _say(f"Erased {report.total:,} rows of {len(set(customer_ids))} customer(s); the erasure is logged (hashed) in "
+         f"{settings.meta_dir / 'erasures.parquet'}.")
+    _say(f"Delete them from your own exports in {settings.landing_dir} too: a re-delivered file would load them again.")
+    return 0
+
+
 def _report(settings: Settings, open_it: bool) -> int:
     path = settings.report_path
     if not path.exists():
@@ -146,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 }
             )
             return _run(settings)
+        if args.command == "forget":
+            return _forget(load_settings(args.config), args.customer_ids)
         if args.command == "report":
             return _report(load_settings(args.config), args.open)
         overrides = {k: getattr(args, k) for k in ("landing_dir", "as_of", "horizon_days")}

@@ -6,6 +6,8 @@ Great Expectations suite of the raw table).
 """
 
 
+from datetime import timedelta
+
 import dagster as dg
 import polars as pl
 
@@ -17,6 +19,8 @@ from ltv_pipeline.resources import SettingsResource
 from ltv_pipeline.settings import Settings
 
 RAW_PREFIX = "raw"
+RAW_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=30), warn_window=timedelta(hours=26))
+"""The daily refresh runs at 06:00 UTC: a raw table not refreshed for 26 h warns, for 30 h fails."""
 
 
 def raw_asset_key(source: str) -> dg.AssetKey:
@@ -41,6 +45,7 @@ def _ingest_asset(source: str) -> dg.AssetsDefinition:
         key=raw_asset_key(source),
         group_name="ingest",
         kinds={"polars", "parquet"},
+        freshness_policy=RAW_FRESHNESS,
         description=(
             f"Raw `{source}` records: every delivery in `<landing>/{source}/` (CSV, CSV.gz, Parquet) "
             f"validated against the contract, corrections applied (later delivery wins on "

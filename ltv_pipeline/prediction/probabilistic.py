@@ -27,6 +27,7 @@ from ltv_pipeline.prediction.btyd import (
     group_sufficient_stats,
     p_alive,
 )
+from ltv_pipeline.timing import span
 
 TIME_UNIT = "day"
 MIN_REPEAT_CUSTOMERS = 20
@@ -67,13 +68,33 @@ def _stats(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     )
 
 
-def fit_btyd(frame: pl.DataFrame) -> BtydModel:
+PENALIZERS = (0.0, 0.001, 0.01, 0.1)
+"""Tried in turn until the fit predicts finitely for every customer: a small or odd base can
+drive the unpenalised maximum to a degenerate corner (a -> inf, b -> 0) where the expected
+transactions formula has a pole; an L2 penalty on the log-parameters (as in `lifetimes`)
+keeps it inside."""
+
+
+def _fit_bgnbd_robust(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, horizon_days: float) -> BgNbdParams:
+    x_u, tx_u, T_u, weights, _ = group_sufficient_stats(x, t_x, T)
+    for penalizer in PENALIZERS:
+        params = fit_bgnbd(x_u, tx_u, T_u, weights, time_unit=TIME_UNIT, penalizer=penalizer)
+        try:
+            expected_transactions(params, horizon_days, x_u, tx_u, T_u)
+            return params
+        except FloatingPointError:
+            continue
+    raise FloatingPointError(f"BG/NBD could not be fitted to predict finitely even with penalizer {PENALIZERS[-1]}")
+
+
+def fit_btyd(frame: pl.DataFrame, horizon_days: int = 365) -> BtydModel:
     """Fit both models on one cutoff's rows (grouped sufficient statistics for BG/NBD)."""
     x, t_x, T, m = _stats(frame)
-    x_u, tx_u, T_u, weights, _ = group_sufficient_stats(x, t_x, T)
-    bgnbd = fit_bgnbd(x_u, tx_u, T_u, weights, time_unit=TIME_UNIT)
+    with span("bgnbd_fit"):
+        bgnbd = _fit_bgnbd_robust(x, t_x, T, float(horizon_days))
     repeat = (x > 0) & (m > 0)
-    gg = fit_gamma_gamma(x[repeat], m[repeat]) if repeat.sum() >= MIN_REPEAT_CUSTOMERS else None
+    with span("gamma_gamma_fit"):
+        gg = fit_gamma_gamma(x[repeat], m[repeat]) if repeat.sum() >= MIN_REPEAT_CUSTOMERS else None
     fallback = float(frame["total_margin"].sum() / max(frame["n_purchase_days"].sum(), 1))
     return BtydModel(bgnbd=bgnbd, gamma_gamma=gg, cutoff=frame["cutoff_date"][0], fallback_value=fallback)
 

@@ -47,6 +47,7 @@ from ltv_pipeline.prediction.evaluation import (
     recency_churn_score,
 )
 from ltv_pipeline.prediction.probabilistic import BtydModel, fit_btyd, predict_btyd
+from ltv_pipeline.timing import span
 
 BTYD = "bgnbd_gamma_gamma"
 XGBOOST = "xgboost"
@@ -130,8 +131,10 @@ def _trainable(frame: pl.DataFrame) -> str | None:
 
 def _fit_boosted(frame: pl.DataFrame, *, horizon_days: int, as_of: date, sample_size: int, config: BoostConfig):
     sample = bounded_sample(frame, sample_size, seed=0)
-    ltv = train_ltv_model(sample, FEATURES, horizon_days=horizon_days, as_of=as_of, config=config)
-    churn = train_churn_model(sample, FEATURES, horizon_days=horizon_days, as_of=as_of, config=config)
+    with span("xgboost_ltv_fit"):
+        ltv = train_ltv_model(sample, FEATURES, horizon_days=horizon_days, as_of=as_of, config=config)
+    with span("xgboost_churn_fit"):
+        churn = train_churn_model(sample, FEATURES, horizon_days=horizon_days, as_of=as_of, config=config)
     return ltv, churn
 
 
@@ -166,7 +169,7 @@ def train_and_backtest(
 
     if kind is not None:
         # BG/NBD is calibrated on history up to the evaluation cutoff and predicts its horizon.
-        btyd_eval = fit_btyd(features.filter(pl.col("cutoff_role") == "evaluate"))
+        btyd_eval = fit_btyd(features.filter(pl.col("cutoff_role") == "evaluate"), horizon_days)
         eval_frame = _with_btyd_features(btyd_eval, evaluate, horizon_days, annual_discount_rate)
         btyd_preds = predict_btyd(btyd_eval, evaluate, horizon_days=horizon_days, annual_discount_rate=annual_discount_rate)
         actual_ltv = evaluate["label_margin"].to_numpy()
@@ -181,7 +184,7 @@ def train_and_backtest(
 
         reason = _trainable(train)
         if reason is None:
-            btyd_train = fit_btyd(train) if kind == "out_of_time" else btyd_eval
+            btyd_train = fit_btyd(train, horizon_days) if kind == "out_of_time" else btyd_eval
             train_frame = _with_btyd_features(btyd_train, train, horizon_days, annual_discount_rate)
             ltv_bt, churn_bt = _fit_boosted(train_frame, horizon_days=horizon_days, as_of=as_of, sample_size=sample_size, config=config)
             ltv_pred = predict_ltv(ltv_bt, eval_frame)
@@ -200,11 +203,11 @@ def train_and_backtest(
     evaluation = model_evaluation_table(as_of, kind, results) if kind else _empty_evaluation()
 
     score_rows = features.filter(pl.col("cutoff_role") == "score")
-    btyd_final = fit_btyd(score_rows)
+    btyd_final = fit_btyd(score_rows, horizon_days)
     ltv_model = churn_model = None
     if XGBOOST in champions.values():
         labelled = features.filter(pl.col("cutoff_role") == "evaluate")
-        btyd_label = fit_btyd(labelled)
+        btyd_label = fit_btyd(labelled, horizon_days)
         ltv_model, churn_model = _fit_boosted(
             _with_btyd_features(btyd_label, labelled, horizon_days, annual_discount_rate),
             horizon_days=horizon_days, as_of=as_of, sample_size=sample_size, config=config,

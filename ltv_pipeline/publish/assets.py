@@ -14,6 +14,7 @@ import polars as pl
 from ltv_pipeline.decisions.assets import channel_budget_allocation, decisions_path, retention_targets, segments
 from ltv_pipeline.lake import resolve_as_of
 from ltv_pipeline.prediction.training import TrainedModels
+from ltv_pipeline.quality.checks import expectation_checks
 from ltv_pipeline.publish.report import ReportInputs, chart_outcomes, render_report, write_report
 from ltv_pipeline.publish.tables import PUBLISHED_TABLES, published_path, publish_tables
 from ltv_pipeline.publish.warehouse import snapshot_warehouse
@@ -104,4 +105,15 @@ def report(context: dg.AssetExecutionContext, settings: SettingsResource, ltv_mo
     )
 
 
+def _published_frame(table: str):
+    def load(settings) -> pl.DataFrame:
+        return pl.read_parquet(published_path(settings, table))
+
+    return load
+
+
+published_expectation_checks = [
+    expectation_checks(published_tables.key, f"published_{table}", _published_frame(table), prefix=table)
+    for table in PUBLISHED_TABLES
+]
 publish_assets = [published_tables, report]

@@ -12,12 +12,19 @@ from ltv_pipeline.settings import Settings
 
 
 def expectation_checks(
-    asset_key: dg.AssetKey, suite: str, load_frame: Callable[[Settings], pl.DataFrame]
+    asset_key: dg.AssetKey, suite: str, load_frame: Callable[[Settings], pl.DataFrame], prefix: str = ""
 ) -> dg.AssetChecksDefinition:
-    """Checks named `<expectation>__<column>` on `asset_key`, from `expectations/<suite>.json`."""
+    """Checks named `[<prefix>__]<expectation>__<column>` on `asset_key`, from `expectations/<suite>.json`.
+
+    `prefix` tells apart the suites of several tables written by one asset.
+    """
     spec = load_suite_spec(suite)
+
+    def check_name(name: str) -> str:
+        return f"{prefix}__{name}" if prefix else name
+
     specs = [
-        dg.AssetCheckSpec(name=expectation_name(e), asset=asset_key, description=describe(e))
+        dg.AssetCheckSpec(name=check_name(expectation_name(e)), asset=asset_key, description=describe(e))
         for e in spec["expectations"]
     ]
 
@@ -27,7 +34,7 @@ def expectation_checks(
             failed = f"{outcome.unexpected_count} unexpected value(s), e.g. {outcome.examples}" if not outcome.success else "ok"
             yield dg.AssetCheckResult(
                 asset_key=asset_key,
-                check_name=outcome.name,
+                check_name=check_name(outcome.name),
                 passed=outcome.success,
                 description=f"{outcome.description}: {failed}",
                 metadata={

@@ -146,3 +146,60 @@ def test_a_reader_holding_the_warehouse_open_never_blocks_or_sees_half_a_table(p
     assert outcome.rejected.is_empty()
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from published.customer_scores").fetchone()[0] == expected
+
+
+def _strings_in_lake_and_warehouse(settings) -> str:
+    """Every text value the pipeline stores, decoded (Parquet is compressed, so bytes won't do)."""
+    chunks = []
+    for path in settings.lake_dir.rglob("*"):
+        if path.suffix == ".parquet":
+            frame = pl.read_parquet(path)
+            chunks += [" ".join(map(str, frame[c].to_list())) for c in frame.columns if frame[c].dtype == pl.String]
+        elif path.is_file() and path.suffix in {".html", ".json", ".csv", ".md", ".txt"}:
+            chunks.append(path.read_text(encoding="utf-8", errors="replace"))
+    for warehouse in (settings.warehouse, settings.build_warehouse):
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            columns = con.execute(
+                "select table_schema, table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+            ).fetchall()
+            for schema, table, column in columns:
+                values = con.execute(f'select "{column}" from "{schema}"."{table}"').fetchall()
+                chunks.append(" ".join(str(v[0]) for v in values))
+    return "\n".join(chunks)
+
+
+def test_forget_erases_customers_everywhere_and_logs_it_hashed(pipeline):
+    from ltv_pipeline.cli import main
+
+    settings, _ = pipeline
+    targets = _published(settings, "retention_targets")["customer_id"].head(2).to_list()
+    assert len(targets) == 2 and all(t in _strings_in_lake_and_warehouse(settings) for t in targets)
+    env = {"LTV_LAKE_DIR": str(settings.lake_dir), "LTV_WAREHOUSE": str(settings.warehouse), "LTV_MODE": "demo"}
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        assert main(["forget", *targets]) == 0
+    stored = _strings_in_lake_and_warehouse(settings)
+    assert not any(t in stored for t in targets)
+    log = pl.read_parquet(settings.meta_dir / "erasures.parquet")
+    assert log.height == 2 and not set(targets) & set(log["customer_hash"])
+
+
+def test_short_history_skips_the_backtest_and_still_scores_everyone(tmp_path):
+    """Ten months of history, a one-year horizon: no labelled cutoff, BG/NBD alone scores."""
+    generate_business(tmp_path / "landing", n_customers=600, seed=5)
+    settings = load_settings(
+        env={},
+        cwd=tmp_path,
+        overrides={
+            "landing_dir": tmp_path / "landing", "lake_dir": tmp_path / "lake",
+            "warehouse": tmp_path / "warehouse.duckdb", "mode": "demo", "as_of": "2024-10-31",
+        },
+    )
+    run_pipeline(settings, log_level="WARNING")
+    scores = _published(settings, "customer_scores")
+    orders = pl.read_parquet(settings.raw_dir("orders") / "orders.parquet")
+    buyers = orders.filter(pl.col("order_ts").dt.date() <= pl.date(2024, 10, 31))["customer_id"].unique()
+    assert set(scores["customer_id"]) == set(buyers)
+    assert _published(settings, "model_evaluation").is_empty()
+    assert scores["predicted_ltv"].null_count() == 0
