@@ -84,7 +84,7 @@ def _run(settings: Settings) -> int:
 def _print_summary(outcome, elapsed: float) -> None:
     from ltv_pipeline.headline import headline_lines
     from ltv_pipeline.ingest.sources import SPECS
-    from ltv_pipeline.lake import raw_table_path
+    from ltv_pipeline.lake import raw_table_files, scan_raw_table
 
     s = outcome.settings
     _say(f"\nDone in {elapsed:.0f}s.")
@@ -94,8 +94,7 @@ def _print_summary(outcome, elapsed: float) -> None:
     counts = {r["source"]: r for r in by_source.iter_rows(named=True)}
     _say(f"{'source':<16}{'rows in lake':>14}{'read':>12}{'loaded':>12}{'quarantined':>13}{'duplicates':>12}")
     for source in SPECS:
-        path = raw_table_path(s, source)
-        in_lake = pl.scan_parquet(path).select(pl.len()).collect().item() if path.exists() else 0
+        in_lake = scan_raw_table(s, source).select(pl.len()).collect().item() if raw_table_files(s, source) else 0
         c = counts.get(source, {})
         _say(
             f"{source:<16}{in_lake:>14,}{c.get('rows_read', 0):>12,}{c.get('rows_loaded', 0):>12,}"

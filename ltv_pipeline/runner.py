@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -29,6 +29,9 @@ class RunOutcome:
     load_log: pl.DataFrame
     """Load-log rows written by this run."""
     failed_checks: list[str]
+    step_times: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Per Dagster step key, (start, end) as Unix timestamps, from the run's event log."""
+    run_id: str = ""
 
     @property
     def rejected(self) -> pl.DataFrame:
@@ -52,12 +55,13 @@ def run_pipeline(settings: Settings, log_level: str = "INFO") -> RunOutcome:
     started = datetime.now(UTC).replace(tzinfo=None)
     resource = SettingsResource(overrides=_overrides(settings))
     defs = build_definitions(resource)
+    instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [*defs.assets, *(defs.asset_checks or [])],  # type: ignore[list-item]
         resources={"settings": resource, **_extra_resources(defs)},
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
     )
     if not result.success:
         failures = [f"{event.step_key}: {_root_cause(event)}" for event in result.all_events if event.is_step_failure]
@@ -68,7 +72,25 @@ def run_pipeline(settings: Settings, log_level: str = "INFO") -> RunOutcome:
         if not evaluation.passed
     ]
     log = read_load_log(settings.load_log_path).filter(pl.col("loaded_at") >= started)
-    return RunOutcome(settings=settings, load_log=log, failed_checks=failed_checks)
+    return RunOutcome(
+        settings=settings, load_log=log, failed_checks=failed_checks,
+        step_times=_step_times(instance, result.run_id), run_id=result.run_id,
+    )
+
+
+def _step_times(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """(start, end) of every step that ran, from its STEP_START and STEP_SUCCESS/FAILURE events."""
+    starts: dict[str, float] = {}
+    times: dict[str, tuple[float, float]] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
+            times[event.step_key] = (starts.get(event.step_key, entry.timestamp), entry.timestamp)
+    return times
 
 
 def _root_cause(event: dg.DagsterEvent) -> str:

@@ -52,6 +52,10 @@ class Settings:
     """Cost of one support ticket, subtracted from LTV."""
     churn_days: int = 180
     """Descriptive churn in the marts: a customer with no order for this many days."""
+    retrain_days: int = 7
+    """Models trained (and back-tested) fewer than this many days before as_of, with the same
+    settings and code, are reused by the next runs instead of refitted; scoring always uses
+    the current data. 0 = refit on every run."""
     column_mapping: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Per source, `their_name: our_name` renames applied before validation."""
     date_format: Mapping[str, str] = field(default_factory=dict)
@@ -99,6 +103,9 @@ class Settings:
     """engine spark: partitions of every shuffle (Spark's own default, 200, suits a cluster, not a laptop)."""
     spark_driver_memory: str = "4g"
     """engine spark, session: memory of the driver JVM (in local mode it also runs the tasks)."""
+    spark_java_options: str = ""
+    """engine spark, session: extra JVM options of the driver, e.g. `-XX:TieredStopAtLevel=1
+    -XX:ReservedCodeCacheSize=256m` (quick JIT for short local runs, as the tests use)."""
 
     # ---- derived paths -------------------------------------------------------------
     def raw_dir(self, source: str) -> Path:
@@ -180,6 +187,7 @@ class Settings:
                 "LTV_SPARK_WAREHOUSE_DIR": self.spark_warehouse_dir or str(self.spark_home / "warehouse"),
                 "LTV_SPARK_SHUFFLE_PARTITIONS": str(self.spark_shuffle_partitions),
                 "LTV_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+                "LTV_SPARK_JAVA_OPTIONS": self.spark_java_options,
                 # Spark binds its driver to the host's address, which in containers and CI
                 # sandboxes may not be reachable; a local session only needs the loopback.
                 **({"SPARK_LOCAL_IP": "127.0.0.1"} if self.spark_method == "session" and self.spark_master.startswith("local") else {}),
@@ -216,7 +224,7 @@ def _coerce(key: str, value: Any) -> Any:
             return value
         if key == "as_of":
             return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
-        if key in {"horizon_days", "churn_days", "planning_days", "spark_port", "spark_shuffle_partitions"}:
+        if key in {"horizon_days", "churn_days", "retrain_days", "planning_days", "spark_port", "spark_shuffle_partitions"}:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
             return int(str(value).strip()) if not isinstance(value, int) else value
@@ -235,6 +243,8 @@ def _validate(s: Settings) -> Settings:
         problems.append(f"horizon_days must be a positive number of days, got {s.horizon_days}")
     if s.churn_days <= 0:
         problems.append(f"churn_days must be positive, got {s.churn_days}")
+    if s.retrain_days < 0:
+        problems.append(f"retrain_days must be 0 (refit every run) or more, got {s.retrain_days}")
     if s.planning_days <= 0:
         problems.append(f"planning_days must be positive, got {s.planning_days}")
     if not 0 <= s.margin_rate <= 1:

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from ltv_pipeline.ingest.loader import SourceLoadResult, ingest_source
-from ltv_pipeline.lake import raw_table_path
+from ltv_pipeline.lake import read_raw_table
 from ltv_pipeline.settings import Settings, load_settings
 
 LOAD_TIME = datetime(2026, 1, 1, 12, 0, 0)
@@ -62,7 +62,8 @@ class Workspace:
         return ingest_source(self.settings, source, now=now)
 
     def raw(self, source: str = "orders") -> pl.DataFrame:
-        return pl.read_parquet(raw_table_path(self.settings, source))
+        """The whole raw table: its consolidated file and any parts appended since."""
+        return read_raw_table(self.settings, source)
 
     def quarantine(self, source: str = "orders") -> pl.DataFrame:
         files = sorted(self.settings.quarantine_dir(source).glob("*.parquet"))

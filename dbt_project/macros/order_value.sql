@@ -26,3 +26,30 @@
 {% macro number_var(name) -%}
     cast({{ var(name) }} as double)
 {%- endmacro %}
+
+
+{#
+    The contract's discounting: a value `days` days after the cutoff is worth
+    (1 + annual_discount_rate) ** (-days / 365) of itself at the cutoff.
+    In doubles throughout: with decimal literals (`-1.0 * days / 365.0`) Spark would round
+    the exponent to six decimals, DuckDB would not, and the engines would disagree.
+#}
+{% macro discount_factor(days) -%}
+    power(1 + {{ number_var('annual_discount_rate') }}, -1 * cast({{ days }} as double) / 365)
+{%- endmacro %}
+
+
+{#
+    The share of rows (0-1, a double) for which `condition` is true; a null condition counts
+    as false. (`avg(case when ... then 1.0 else 0.0 end)` is a decimal average, which
+    Spark rounds to five decimals.)
+#}
+{% macro share_where(condition) -%}
+    avg(case when {{ condition }} then cast(1 as double) else cast(0 as double) end)
+{%- endmacro %}
+
+
+{# Average days per calendar month (365.25 / 12), as a double on every engine. #}
+{% macro days_per_month() -%}
+    cast(30.4375 as double)
+{%- endmacro %}

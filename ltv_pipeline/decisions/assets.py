@@ -39,8 +39,11 @@ def _md(df: pl.DataFrame, rows: int = 15) -> dg.MetadataValue:
     return dg.MetadataValue.md(df.head(rows).to_pandas().to_markdown(index=False))
 
 
-def _score_features(settings: Settings) -> pl.DataFrame:
-    return read_relation(settings, *features_key().path, where="cutoff_role = 'score'")
+def _score_features(settings: Settings, *columns: str) -> pl.DataFrame:
+    """The `score` cutoff's features: only `columns` (and customer_id), each step reads what it uses."""
+    return read_relation(
+        settings, *features_key().path, where="cutoff_role = 'score'", columns=("customer_id", *columns)
+    )
 
 
 @dg.asset(
@@ -56,8 +59,9 @@ def _score_features(settings: Settings) -> pl.DataFrame:
 def customer_scores(context: dg.AssetExecutionContext, settings: SettingsResource):
     resolved = settings.get()
     predictions = pl.read_parquet(predictions_path(resolved))
-    rfm = read_relation(resolved, *_mart_key("customer_rfm").path)
-    scores = build_customer_scores(predictions, _score_features(resolved), rfm)
+    rfm = read_relation(resolved, *_mart_key("customer_rfm").path, columns=("customer_id", "rfm_segment"))
+    features = _score_features(resolved, "total_margin", "total_net_revenue", "acquisition_channel")
+    scores = build_customer_scores(predictions, features, rfm)
     path = atomic_write_parquet(scores, decisions_path(resolved, "customer_scores"))
     tiers = scores.group_by("value_tier").agg(pl.len().alias("customers"), pl.col("predicted_ltv").sum()).sort("customers")
     return dg.MaterializeResult(
@@ -80,7 +84,11 @@ def segments(context: dg.AssetExecutionContext, settings: SettingsResource):
     as_of = resolve_as_of(resolved)
     scores = pl.read_parquet(decisions_path(resolved, "customer_scores"))
     summary = segment_summary(scores)
-    cohorts = behavioural_cohorts(_score_features(resolved))
+    cohorts = behavioural_cohorts(
+        _score_features(
+            resolved, "orders_first_30d", "tickets_total", "n_purchase_days", "recency_days", "ipt_mean", "days_first_to_second"
+        )
+    )
     folder = snapshot_dir(resolved)
     atomic_write_parquet(scores.select("customer_id", "value_tier", "rfm_segment"), folder / f"as_of={as_of.isoformat()}.parquet")
     snapshots = sorted(folder.glob("as_of=*.parquet"))
@@ -126,7 +134,9 @@ def channel_budget_allocation(context: dg.AssetExecutionContext, settings: Setti
         atomic_write_parquet(plan, decisions_path(resolved, "channel_budget_allocation"))
         return dg.MaterializeResult(metadata={"note": "no marketing spend: nothing to allocate"})
     values = value_per_new_customer(
-        pl.read_parquet(decisions_path(resolved, "customer_scores")), _score_features(resolved), as_of
+        pl.read_parquet(decisions_path(resolved, "customer_scores"), columns=["customer_id", "predicted_ltv"]),
+        _score_features(resolved, "first_order_date", "acquisition_channel", "total_margin"),
+        as_of,
     )
     allocation = allocate_budget(
         daily,
@@ -161,9 +171,7 @@ def retention_targets(context: dg.AssetExecutionContext, settings: SettingsResou
     resolved = settings.get()
     as_of = resolve_as_of(resolved)
     scores = pl.read_parquet(decisions_path(resolved, "customer_scores"))
-    features = _score_features(resolved).select(
-        "customer_id", "recency_days", "ipt_mean", "n_purchase_days", "low_csat_tickets", "tickets_90d"
-    )
+    features = _score_features(resolved, "recency_days", "ipt_mean", "n_purchase_days", "low_csat_tickets", "tickets_90d")
     targets = build_retention_targets(
         scores.join(features, on="customer_id", how="left"),
         cost_per_action=resolved.retention_cost_per_action,

@@ -1,7 +1,8 @@
 """Load a source's new deliveries into the raw layer, the quarantine and the load log.
 
 One call per source. Deliveries are applied in file-name order to the source's current
-records; all outputs are written atomically at the end, the load log last, so a run killed
+records; all outputs are written atomically at the end (the new records as a part of the
+raw table, or the table consolidated: ingest/table.py), the load log last, so a run killed
 at any moment leaves the previous good state, and the next run completes the work (records
 of deliveries missing from the log are dropped and re-applied).
 """
@@ -22,9 +23,10 @@ from ltv_pipeline.ingest.load_log import append_load_log, loaded_hashes, read_lo
 from ltv_pipeline.ingest.merge import merge_delivery
 from ltv_pipeline.ingest.privacy import hash_emails
 from ltv_pipeline.ingest.read import DELIVERY_SUFFIXES, DeliveryRejected, RawDelivery, read_delivery
-from ltv_pipeline.ingest.sources import SPECS, SourceSpec, raw_schema
+from ltv_pipeline.ingest.sources import SPECS, SourceSpec
+from ltv_pipeline.ingest.table import RawTable
 from ltv_pipeline.ingest.validate import validate
-from ltv_pipeline.lake import atomic_write_parquet, raw_table_path
+from ltv_pipeline.lake import atomic_write_parquet, raw_table_files
 from ltv_pipeline.settings import Settings
 
 REQUIRED_SOURCES = ("orders",)
@@ -91,17 +93,6 @@ def _quarantine_rows(raw: RawDelivery, reasons: pl.DataFrame, spec: SourceSpec, 
     )
 
 
-def _read_state(settings: Settings, source: str, keep_hashes: set[str]) -> pl.DataFrame:
-    path = raw_table_path(settings, source)
-    schema = raw_schema(source)
-    if not path.exists():
-        return pl.DataFrame(schema=schema)
-    state = pl.read_parquet(path).cast(dict(schema))
-    # Records of a delivery that never reached the load log come from a run killed between
-    # writes: drop them, the delivery is applied again below.
-    return state.filter(pl.col("_content_hash").is_in(list(keep_hashes)))
-
-
 def ingest_source(
     settings: Settings,
     source: str,
@@ -114,7 +105,6 @@ def ingest_source(
     now = (now or datetime.now(UTC)).replace(tzinfo=None)
     folder = settings.landing_dir / source
     result = SourceLoadResult(source)
-    raw_path = raw_table_path(settings, source)
 
     if not folder.is_dir():
         if source in REQUIRED_SOURCES:
@@ -122,7 +112,7 @@ def ingest_source(
         result.notes.append(f"optional source {source} is absent ({folder} does not exist): its table is empty")
     files = _deliveries(folder) if folder.is_dir() else []
     if folder.is_dir() and not files:
-        if source in REQUIRED_SOURCES and not raw_path.exists():
+        if source in REQUIRED_SOURCES and not raw_table_files(settings, source):
             raise MissingRequiredSource(f"required source folder {folder} holds no delivery")
         result.notes.append(f"no deliveries in {folder}")
 
@@ -130,7 +120,8 @@ def ingest_source(
         log = read_load_log(settings.load_log_path)
         done = loaded_hashes(log, source)
         logged_pairs = set(zip(log.filter(pl.col("source") == source)["delivery"], log.filter(pl.col("source") == source)["content_hash"]))
-        state = _read_state(settings, source, done)
+        # A frozen copy: rows on disk count only if their delivery was logged before this load.
+        table = RawTable(settings, spec, set(done))
         quarantines: dict[Path, pl.DataFrame] = {}
         mapping = dict(settings.column_mapping.get(source, {}))
         date_format = settings.date_format.get(source)
@@ -158,12 +149,12 @@ def ingest_source(
                     date_format=date_format, pii_key=email_key,
                 )
                 lineage = {"_delivery": path.name, "_content_hash": content_hash, "_loaded_at": now}
-                merged = merge_delivery(state, checked.valid, spec, lineage)
+                merged = merge_delivery(table.matching(checked.valid), checked.valid, spec, lineage)
             except DeliveryRejected as exc:
                 result.entries.append(entry | {"status": "rejected", "message": str(exc)})
                 progress(f"{source}: {path.name} REJECTED: {exc}")
                 continue
-            state = merged.state
+            table.apply(merged.new_records, merged.replaced)
             reasons = pl.concat([checked.rejected, merged.conflicts])
             quarantine = _quarantine_rows(raw, reasons, spec, path.name, email_key)
             rows_read = raw.records.height + raw.malformed.height
@@ -186,18 +177,13 @@ def ingest_source(
                 f"quarantined {quarantine.height:,}, duplicates {merged.duplicates:,}"
             )
 
-        changed = any(e["status"] == "loaded" for e in result.entries)
-        if changed or not raw_path.exists() or state.height != _stored_rows(raw_path):
-            atomic_write_parquet(state.sort(list(spec.key), nulls_last=True), raw_path)
+        written, result.rows_in_table = table.write()
+        if written != "none":
+            progress(f"{source}: raw table {'consolidated into one file' if written == 'consolidated' else 'appended a part'}")
         for qpath, frame in quarantines.items():
             atomic_write_parquet(frame, qpath)
         append_load_log(settings.load_log_path, result.entries)
-    result.rows_in_table = state.height
     return result
-
-
-def _stored_rows(path: Path) -> int:
-    return pl.scan_parquet(path).select(pl.len()).collect().item() if path.exists() else -1
 
 
 def _email_key(settings: Settings, raw: RawDelivery, spec: SourceSpec) -> str | None:

@@ -17,7 +17,10 @@ from ltv_pipeline.ingest.sources import SourceSpec
 
 @dataclass
 class MergeResult:
-    state: pl.DataFrame
+    new_records: pl.DataFrame
+    """The rows to store (new keys and corrections), in `state`'s schema."""
+    replaced: pl.DataFrame
+    """Key columns of the current records that corrections replace."""
     loaded: int
     corrections: int
     duplicates: int
@@ -30,15 +33,23 @@ def data_columns(spec: SourceSpec) -> list[str]:
 
 
 def merge_delivery(state: pl.DataFrame, rows: pl.DataFrame, spec: SourceSpec, lineage: dict[str, object]) -> MergeResult:
-    """Merge `rows` (`_line` + stored columns) into `state` (stored + lineage columns)."""
+    """Merge `rows` (`_line` + stored columns) into `state` (stored + lineage columns).
+
+    `state` needs to hold only the current records whose key is among `rows`' keys (the
+    loader passes just those): the result is what to add and which records it replaces.
+    """
     cols = data_columns(spec)
     key = list(spec.key)
 
     # A key with different values in this delivery is a conflict: every line carrying it is
     # quarantined, exact copies included (a copy of a quarantined row was never loaded, so it
     # is not a duplicate of a loaded row).
-    distinct = rows.unique(subset=cols, keep="first", maintain_order=True)
-    conflict_keys = distinct.filter(pl.len().over(key) > 1).select(key).unique()
+    key_expr = pl.col(key[0]) if len(key) == 1 else pl.struct(key)
+    if rows.select(key_expr.is_unique().all()).item():  # usual: no key twice, so no copies nor conflicts
+        distinct, conflict_keys = rows, rows.select(key).clear()
+    else:
+        distinct = rows.unique(subset=cols, keep="first", maintain_order=True)
+        conflict_keys = distinct.filter(pl.len().over(key) > 1).select(key).unique()
     conflicted = rows.join(conflict_keys, on=key, how="semi", nulls_equal=True)
     conflicts = conflicted.select(
         "_line",
@@ -49,8 +60,11 @@ def merge_delivery(state: pl.DataFrame, rows: pl.DataFrame, spec: SourceSpec, li
             pl.concat_str([pl.col(k).cast(pl.String).fill_null("null") for k in key], separator=", "),
         ).alias("_reason"),
     )
-    clean = rows.join(conflict_keys, on=key, how="anti", nulls_equal=True)
-    candidates = clean.unique(subset=cols, keep="first", maintain_order=True)
+    if conflict_keys.height:
+        clean = rows.join(conflict_keys, on=key, how="anti", nulls_equal=True)
+        candidates = clean.unique(subset=cols, keep="first", maintain_order=True)
+    else:  # the usual case: the distinct rows are the candidates already
+        clean, candidates = rows, distinct
     in_delivery_dups = clean.height - candidates.height
 
     others = [c for c in cols if c not in key]
@@ -69,10 +83,9 @@ def merge_delivery(state: pl.DataFrame, rows: pl.DataFrame, spec: SourceSpec, li
     new_records = loaded_rows.select(
         *cols, *[pl.lit(v).alias(k) for k, v in lineage.items() if k != "_line"], pl.col("_line")
     ).select(state.columns).cast(dict(state.schema))
-    if corrections.height:
-        state = state.join(corrections.select(key), on=key, how="anti", nulls_equal=True)
     return MergeResult(
-        state=pl.concat([state, new_records], how="vertical"),
+        new_records=new_records,
+        replaced=corrections.select(key),
         loaded=loaded_rows.height,
         corrections=corrections.height,
         duplicates=in_delivery_dups + (matched.height - loaded_rows.height),

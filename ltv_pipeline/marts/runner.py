@@ -82,6 +82,9 @@ def run_dbt(
             shutil.rmtree(scratch, ignore_errors=True)
     output = (completed.stdout or "") + (completed.stderr or "")
     if completed.returncode != 0:
-        summary = "\n".join(output.strip().splitlines()[-40:]) or "(dbt's output is above)"
+        # dbt reports on stdout; stderr is where an engine's own logging goes (on Spark,
+        # pages of JVM warnings and stack traces that would bury dbt's summary).
+        reported = (completed.stdout or "").strip() or output.strip()
+        summary = "\n".join(reported.splitlines()[-40:]) or "(dbt's output is above)"
         raise DbtRunError(f"`dbt {' '.join(args)}` failed (exit {completed.returncode}) as of {as_of}:\n{summary}")
     return DbtRun(args=tuple(args), as_of=as_of, output=output, run_results=run_results)

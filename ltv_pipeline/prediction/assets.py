@@ -12,11 +12,12 @@ import dagster as dg
 import polars as pl
 from dagster_dbt import get_asset_key_for_model
 
-from ltv_pipeline.lake import atomic_write_parquet, resolve_as_of
+from ltv_pipeline.lake import atomic_write_bytes, atomic_write_parquet, resolve_as_of
 from ltv_pipeline.marts.assets import marts_dbt_assets
 from ltv_pipeline.orchestration.jobs import WEEKLY_TAG
 from ltv_pipeline.prediction.evaluation import decile_chart_png
 from ltv_pipeline.prediction.probabilistic import next_order_date
+from ltv_pipeline.prediction.reuse import artifact_path, reusable_models, training_fingerprint
 from ltv_pipeline.prediction.training import TrainedModels, score_customers, train_and_backtest
 from ltv_pipeline.resources import SettingsResource
 from ltv_pipeline.settings import Settings
@@ -52,25 +53,38 @@ def _headline(models: TrainedModels) -> dict[str, float]:
         "Back-tests BG/NBD + Gamma-Gamma, XGBoost (two-part LTV, churn) and the baselines on held-out "
         "history (out-of-time when two horizons of history exist, else a customer holdout), picks a "
         "champion per target (best normalised Gini / ROC-AUC that beats every baseline), and fits the "
-        "production models on the latest labelled data. Output: the model artifact for scoring."
+        "production models on the latest labelled data. Output: the model artifact for scoring. Models "
+        "trained fewer than `retrain_days` days before as_of with the same settings and code are reused "
+        "instead (prediction/reuse.py)."
     ),
     check_specs=[dg.AssetCheckSpec("champion_metric_floors", asset="ltv_models", description=str(METRIC_FLOORS))],
 )
 def ltv_models(context: dg.AssetExecutionContext, settings: SettingsResource):
     resolved = settings.get()
     as_of = resolve_as_of(resolved)
-    features = read_relation(resolved, *features_key().path)
-    models = train_and_backtest(
-        features, as_of=as_of, horizon_days=resolved.horizon_days, annual_discount_rate=resolved.annual_discount_rate,
-    )
-    for note in models.notes:
-        context.log.warning(note)
-    artifact = resolved.lake_dir / "models" / f"as_of={as_of.isoformat()}" / "models.zip"
-    artifact.parent.mkdir(parents=True, exist_ok=True)
-    artifact.write_bytes(models.to_bytes())
+    models = reusable_models(resolved, as_of)
+    reused = models is not None
+    if reused:
+        artifact = artifact_path(resolved, models.as_of)
+        context.log.info(
+            f"reusing the models trained as of {models.as_of} (retrain_days={resolved.retrain_days}): no refit"
+        )
+    else:
+        features = read_relation(resolved, *features_key().path)
+        models = train_and_backtest(
+            features, as_of=as_of, horizon_days=resolved.horizon_days, annual_discount_rate=resolved.annual_discount_rate,
+        )
+        models.trained_with = training_fingerprint(resolved)
+        for note in models.notes:
+            context.log.warning(note)
+        artifact = artifact_path(resolved, as_of)
+        artifact.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(models.to_bytes(), artifact)
     champion_deciles = models.deciles.get(models.champions["ltv"])
     metadata = {
         "as_of": as_of.isoformat(),
+        "models_as_of": models.as_of.isoformat(),
+        "models_reused": reused,
         "evaluation": models.evaluation_kind or "none",
         "champion_ltv": models.champions["ltv"],
         "champion_churn": models.champions["churn"],

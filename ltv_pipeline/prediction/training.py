@@ -12,11 +12,13 @@ cutoff (labels up to as_of), BG/NBD + Gamma-Gamma on the `score` cutoff (history
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -46,6 +48,7 @@ from ltv_pipeline.prediction.evaluation import (
     pick_champion,
     recency_churn_score,
 )
+from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
 from ltv_pipeline.prediction.probabilistic import BtydModel, fit_btyd, predict_btyd
 from ltv_pipeline.timing import span
 
@@ -56,6 +59,11 @@ MIN_TRAIN_CUSTOMERS = 500
 MIN_CLASS_COUNT = 25
 """Each label class (buyers and churners) needs this many examples to train a classifier."""
 HOLDOUT_SHARE = 0.3
+HOLDOUT_SEED = 1
+"""Seed of the holdout split's customer hash; not 0, the seed of the training sample."""
+ARTIFACT_FORMAT = 2
+"""Version of the `models.zip` layout (2: everything scoring and the report need, so a later
+run can load the models instead of refitting them)."""
 
 BASE_FEATURES: tuple[str, ...] = (
     "n_orders", "n_purchase_days", "frequency", "btyd_recency", "tenure_days", "recency_days",
@@ -86,6 +94,9 @@ class TrainedModels:
     calibration: dict[str, pl.DataFrame] = field(default_factory=dict)
     """Churn back-test: calibration table per model."""
     notes: list[str] = field(default_factory=list)
+    trained_with: dict[str, Any] = field(default_factory=dict)
+    """The settings and code version the models depend on (`prediction/reuse.py`): a later run
+    reuses them only if its own are the same."""
 
     def to_bytes(self) -> bytes:
         """A zip of the boosters (XGBoost's own format) and the rest as JSON/Parquet: no pickle."""
@@ -95,22 +106,66 @@ class TrainedModels:
                 if model is not None:
                     zf.writestr(f"{name}.zip", model.to_bytes())
             meta = {
+                "format": ARTIFACT_FORMAT,
                 "as_of": self.as_of.isoformat(), "horizon_days": self.horizon_days, "champions": self.champions,
-                "evaluation_kind": self.evaluation_kind, "notes": self.notes,
-                "bgnbd": {k: getattr(self.btyd.bgnbd, k) for k in ("r", "alpha", "a", "b", "log_likelihood")},
-                "gamma_gamma": None if self.btyd.gamma_gamma is None else {
-                    k: getattr(self.btyd.gamma_gamma, k) for k in ("p", "q", "v", "log_likelihood")
-                },
+                "annual_discount_rate": self.annual_discount_rate,
+                "evaluation_kind": self.evaluation_kind, "notes": self.notes, "trained_with": self.trained_with,
+                "bgnbd": dataclasses.asdict(self.btyd.bgnbd),
+                "gamma_gamma": None if self.btyd.gamma_gamma is None else dataclasses.asdict(self.btyd.gamma_gamma),
+                "btyd_cutoff": self.btyd.cutoff.isoformat(), "btyd_fallback_value": self.btyd.fallback_value,
             }
             zf.writestr("model.json", json.dumps(meta, indent=2, default=str))
-            table = io.BytesIO()
-            self.evaluation.write_parquet(table)
-            zf.writestr("model_evaluation.parquet", table.getvalue())
+            tables = {"model_evaluation": self.evaluation}
+            tables |= {f"deciles/{name}": frame for name, frame in self.deciles.items()}
+            tables |= {f"calibration/{name}": frame for name, frame in self.calibration.items()}
+            for name, frame in tables.items():
+                table = io.BytesIO()
+                frame.write_parquet(table)
+                zf.writestr(f"{name}.parquet", table.getvalue())
         return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> TrainedModels:
+        """The models `to_bytes` wrote; raises ValueError for an artifact of another format."""
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            meta = json.loads(zf.read("model.json"))
+            if meta.get("format") != ARTIFACT_FORMAT:
+                raise ValueError(f"unsupported models artifact format {meta.get('format')!r}")
+            names = set(zf.namelist())
+
+            def table(name: str) -> pl.DataFrame:
+                return pl.read_parquet(io.BytesIO(zf.read(f"{name}.parquet")))
+
+            def boosted(name: str) -> BoostedModel | None:
+                return BoostedModel.from_bytes(zf.read(f"{name}.zip")) if f"{name}.zip" in names else None
+
+            def by_model(folder: str) -> dict[str, pl.DataFrame]:
+                found = sorted(n for n in names if n.startswith(f"{folder}/") and n.endswith(".parquet"))
+                return {n[len(folder) + 1 : -len(".parquet")]: table(n[: -len(".parquet")]) for n in found}
+
+            gg = meta["gamma_gamma"]
+            btyd = BtydModel(
+                bgnbd=BgNbdParams(**meta["bgnbd"]),
+                gamma_gamma=None if gg is None else GammaGammaParams(**gg),
+                cutoff=date.fromisoformat(meta["btyd_cutoff"]),
+                fallback_value=float(meta["btyd_fallback_value"]),
+            )
+            return cls(
+                as_of=date.fromisoformat(meta["as_of"]), horizon_days=int(meta["horizon_days"]),
+                annual_discount_rate=float(meta["annual_discount_rate"]), evaluation_kind=meta["evaluation_kind"],
+                champions=dict(meta["champions"]), btyd=btyd, ltv_model=boosted("ltv"), churn_model=boosted("churn"),
+                evaluation=table("model_evaluation"), deciles=by_model("deciles"), calibration=by_model("calibration"),
+                notes=list(meta["notes"]), trained_with=dict(meta["trained_with"]),
+            )
 
 
 def _with_btyd_features(model: BtydModel, frame: pl.DataFrame, horizon_days: int, rate: float) -> pl.DataFrame:
     preds = predict_btyd(model, frame, horizon_days=horizon_days, annual_discount_rate=rate, with_interval=False)
+    return _with_btyd_columns(frame, preds)
+
+
+def _with_btyd_columns(frame: pl.DataFrame, preds: pl.DataFrame) -> pl.DataFrame:
+    """`frame` plus the BTYD features, from `predict_btyd` output for the same rows (same order)."""
     return frame.with_columns(
         btyd_expected_orders=preds["predicted_orders"],
         btyd_p_alive=preds["p_alive"],
@@ -146,7 +201,7 @@ def _split_for_backtest(features: pl.DataFrame) -> tuple[str | None, pl.DataFram
         return None, train, evaluate, ["history shorter than one horizon: no back-test possible, BG/NBD alone scores"]
     if train.height and _trainable(train) is None:
         return "out_of_time", train, evaluate, []
-    in_holdout = hash_unit(evaluate["customer_id"]) < HOLDOUT_SHARE
+    in_holdout = hash_unit(evaluate["customer_id"], HOLDOUT_SEED) < HOLDOUT_SHARE
     notes = ["history shorter than two horizons: the back-test is a customer holdout at as_of - horizon"]
     return "customer_holdout", evaluate.filter(~pl.Series(in_holdout)), evaluate.filter(pl.Series(in_holdout)), notes
 
@@ -167,11 +222,13 @@ def train_and_backtest(
     deciles: dict[str, pl.DataFrame] = {}
     calibration: dict[str, pl.DataFrame] = {}
 
+    labelled = features.filter(pl.col("cutoff_role") == "evaluate")
+    btyd_eval = None
     if kind is not None:
         # BG/NBD is calibrated on history up to the evaluation cutoff and predicts its horizon.
-        btyd_eval = fit_btyd(features.filter(pl.col("cutoff_role") == "evaluate"), horizon_days)
-        eval_frame = _with_btyd_features(btyd_eval, evaluate, horizon_days, annual_discount_rate)
+        btyd_eval = fit_btyd(labelled, horizon_days)
         btyd_preds = predict_btyd(btyd_eval, evaluate, horizon_days=horizon_days, annual_discount_rate=annual_discount_rate)
+        eval_frame = _with_btyd_columns(evaluate, btyd_preds)
         actual_ltv = evaluate["label_margin"].to_numpy()
         actual_churn = evaluate["label_churn"].to_numpy()
         results["ltv"][BTYD] = ltv_metrics(
@@ -205,12 +262,16 @@ def train_and_backtest(
     score_rows = features.filter(pl.col("cutoff_role") == "score")
     btyd_final = fit_btyd(score_rows, horizon_days)
     ltv_model = churn_model = None
-    if XGBOOST in champions.values():
-        labelled = features.filter(pl.col("cutoff_role") == "evaluate")
-        btyd_label = fit_btyd(labelled, horizon_days)
+    if XGBOOST in champions.values() and btyd_eval is not None:
+        # The production models learn from the labels up to as_of, with BTYD features from
+        # the fit on those same rows: the back-test's `btyd_eval`, and out of time its
+        # `eval_frame` (the evaluate rows are then exactly the labelled rows).
+        label_frame = (
+            eval_frame if kind == "out_of_time"
+            else _with_btyd_features(btyd_eval, labelled, horizon_days, annual_discount_rate)
+        )
         ltv_model, churn_model = _fit_boosted(
-            _with_btyd_features(btyd_label, labelled, horizon_days, annual_discount_rate),
-            horizon_days=horizon_days, as_of=as_of, sample_size=sample_size, config=config,
+            label_frame, horizon_days=horizon_days, as_of=as_of, sample_size=sample_size, config=config,
         )
     return TrainedModels(
         as_of=as_of, horizon_days=horizon_days, annual_discount_rate=annual_discount_rate, evaluation_kind=kind,
@@ -242,22 +303,31 @@ def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFra
     the BG/NBD interval is kept then.
     """
     rows = features.filter(pl.col("cutoff_role") == "score")
-    btyd = predict_btyd(models.btyd, rows, horizon_days=models.horizon_days, annual_discount_rate=models.annual_discount_rate)
+    boosted_ltv = models.champions["ltv"] == XGBOOST and models.ltv_model is not None
+    boosted_churn = models.champions["churn"] == XGBOOST and models.churn_model is not None
+    # The BTYD interval (a Monte Carlo run) is only computed where it is published: when
+    # XGBoost is the LTV champion its own interval replaces it.
+    btyd = predict_btyd(
+        models.btyd, rows, horizon_days=models.horizon_days, annual_discount_rate=models.annual_discount_rate,
+        with_interval=not boosted_ltv,
+    )
     scores = btyd
-    if models.champions["ltv"] == XGBOOST and models.ltv_model is not None:
-        frame = _with_btyd_features(models.btyd, rows, models.horizon_days, models.annual_discount_rate)
-        boosted = predict_ltv(models.ltv_model, frame).select("customer_id", "predicted_ltv", "ltv_lower", "ltv_upper")
-        scores = scores.drop("predicted_ltv", "ltv_lower", "ltv_upper").join(boosted, on="customer_id", how="left")
+    frame = _with_btyd_columns(rows, btyd) if boosted_ltv or boosted_churn else None
+    if boosted_ltv:
+        # predictions come back in the order of `frame`, which is the order of `scores`
+        boosted = predict_ltv(models.ltv_model, frame)
+        scores = scores.drop("predicted_ltv", "ltv_lower", "ltv_upper").hstack(
+            boosted.select("predicted_ltv", "ltv_lower", "ltv_upper")
+        )
     elif models.champions["ltv"] == LAST_PERIOD:
         scores = scores.with_columns(predicted_ltv=pl.Series(last_period_ltv(rows, models.horizon_days, models.annual_discount_rate)))
     elif models.champions["ltv"] == CLASSIC_FORMULA:
         scores = scores.with_columns(
             predicted_ltv=pl.Series(classic_formula_ltv(rows, models.horizon_days, models.annual_discount_rate))
         )
-    if models.champions["churn"] == XGBOOST and models.churn_model is not None:
-        frame = _with_btyd_features(models.btyd, rows, models.horizon_days, models.annual_discount_rate)
-        churn = predict_churn(models.churn_model, frame).select("customer_id", "churn_probability")
-        scores = scores.drop("churn_probability").join(churn, on="customer_id", how="left")
+    if boosted_churn:
+        churn = predict_churn(models.churn_model, frame).select("churn_probability")
+        scores = scores.drop("churn_probability").hstack(churn)
     elif models.champions["churn"] == RECENCY:
         scores = scores.with_columns(churn_probability=pl.Series(np.clip(recency_churn_score(rows, models.horizon_days), 0, 1)))
     return scores

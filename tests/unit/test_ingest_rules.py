@@ -159,6 +159,17 @@ def test_csat_out_of_range_and_ticket_for_unknown_customer(ws):
     assert ws.raw("support_tickets")["customer_id"].to_list() == ["C404"]
 
 
+def test_csat_beyond_a_small_integer_is_quarantined_not_a_crash(ws):
+    # 300 does not fit the stored Int8: it used to abort the whole load instead of being quarantined
+    header = "ticket_id,customer_id,created_ts,category,resolved_ts,csat\n"
+    ws.deliver("support_tickets", "t.csv", header + "T1,C1,2025-01-01,billing,,300\nT2,C2,2025-01-02,billing,,-300\nT3,C3,2025-01-02,,,5\n")
+    entry = ws.load("support_tickets").entries[0]
+    assert (entry["rows_loaded"], entry["rows_quarantined"]) == (1, 2)
+    assert sorted(ws.quarantine("support_tickets")["_reason"].to_list()) == [
+        "csat must be between 1 and 5: -300", "csat must be between 1 and 5: 300",
+    ]
+
+
 def test_channels_are_normalised_and_missing_is_unknown(ws):
     ws.deliver("customers", "c.csv", "customer_id,acquisition_channel\nC1,Paid Search\nC2, paid-SOCIAL \nC3,\n")
     ws.load("customers")

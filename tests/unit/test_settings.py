@@ -51,6 +51,8 @@ def test_config_file_from_env_and_mapping_keys(tmp_path):
         ("column_mapping:\n  order: {a: b}\n", "unknown sources ['order']"),
         ("- just\n- a list\n", "must hold a mapping"),
         ("horizon_days: [\n", "not valid YAML"),
+        ("retrain_days: -1\n", "retrain_days must be 0 (refit every run) or more"),
+        ("retrain_days: weekly\n", "retrain_days: cannot read"),
     ],
 )
 def test_bad_values_have_clear_messages(tmp_path, text, message):

@@ -180,10 +180,8 @@ future as (
         behaviour.cutoff_role,
         count(purchase_days.order_date) as label_orders,
         sum(
-            purchase_days.margin * power(
-                1 + {{ number_var('annual_discount_rate') }},
-                -1.0 * {{ days_between('behaviour.cutoff_date', 'purchase_days.order_date') }} / 365.0
-            )
+            purchase_days.margin
+                * {{ discount_factor(days_between('behaviour.cutoff_date', 'purchase_days.order_date')) }}
         ) as label_margin_gross
 
     from behaviour
@@ -201,10 +199,9 @@ future_tickets as (
     select
         behaviour.customer_id,
         behaviour.cutoff_role,
-        sum(power(
-            1 + {{ number_var('annual_discount_rate') }},
-            -1.0 * {{ days_between('behaviour.cutoff_date', 'cast(tickets.created_ts as date)') }} / 365.0
-        )) as discounted_tickets
+        sum(
+            {{ discount_factor(days_between('behaviour.cutoff_date', 'cast(tickets.created_ts as date)')) }}
+        ) as discounted_tickets
 
     from behaviour
     inner join tickets

@@ -48,7 +48,7 @@ final as (
         {{ safe_divide('customers.net_revenue', 'customers.orders') }} as average_order_value,
         case
             when customers.is_purchaser
-                then customers.orders * 30.4375 / greatest(customers.tenure_days + 1, 30.4375)
+                then customers.orders * {{ days_per_month() }} / greatest(customers.tenure_days + 1, {{ days_per_month() }})
         end as orders_per_month,
         {{ safe_divide('customers.refund', 'customers.revenue') }} as refund_rate,
         coalesce(tickets.tickets, 0) as tickets,

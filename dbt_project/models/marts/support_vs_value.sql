@@ -60,8 +60,8 @@ final as (
         avg(margin) as margin_per_customer,
         avg(support_cost) as support_cost_per_customer,
         avg(margin_after_support) as margin_after_support_per_customer,
-        avg(case when orders >= 2 then 1.0 else 0.0 end) as repeat_rate,
-        avg(case when is_churned then 0.0 else 1.0 end) as retention_rate
+        {{ share_where('orders >= 2') }} as repeat_rate,
+        {{ share_where('not coalesce(is_churned, false)') }} as retention_rate
 
     from bucketed
     group by ticket_bucket, csat_bucket

@@ -15,7 +15,7 @@ renamed as (
 
     select
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(signup_ts as {{ dbt.type_timestamp() }}) as signup_ts,
+        cast(signup_ts as {{ utc_timestamp_type() }}) as signup_ts,
         coalesce(cast(acquisition_channel as {{ dbt.type_string() }}), 'unknown') as acquisition_channel,
         cast(acquisition_campaign as {{ dbt.type_string() }}) as acquisition_campaign,
         cast(country as {{ dbt.type_string() }}) as country

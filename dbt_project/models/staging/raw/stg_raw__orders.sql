@@ -16,13 +16,13 @@ renamed as (
     select
         cast(order_id as {{ dbt.type_string() }}) as order_id,
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(order_ts as {{ dbt.type_timestamp() }}) as order_ts,
+        cast(order_ts as {{ utc_timestamp_type() }}) as order_ts,
         cast(order_ts as date) as order_date,
         cast(revenue as double) as revenue,
         cast(cost as double) as cost,
         cast(coalesce(refund, 0) as double) as refund,
         cast(_delivery as {{ dbt.type_string() }}) as source_delivery,
-        cast(_loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
+        cast(_loaded_at as {{ utc_timestamp_type() }}) as loaded_at
 
     from source
 

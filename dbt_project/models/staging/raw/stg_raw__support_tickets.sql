@@ -15,9 +15,9 @@ renamed as (
     select
         cast(ticket_id as {{ dbt.type_string() }}) as ticket_id,
         cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(created_ts as {{ dbt.type_timestamp() }}) as created_ts,
+        cast(created_ts as {{ utc_timestamp_type() }}) as created_ts,
         cast(category as {{ dbt.type_string() }}) as category,
-        cast(resolved_ts as {{ dbt.type_timestamp() }}) as resolved_ts,
+        cast(resolved_ts as {{ utc_timestamp_type() }}) as resolved_ts,
         cast(csat as {{ dbt.type_int() }}) as csat
 
     from source

@@ -1,0 +1,77 @@
+"""Reuse recently trained models instead of refitting them on every run.
+
+Training is the back-test plus the production fit: at a million customers about a minute
+of the run, for models that a day of new data barely moves. The scheduled daily job skips
+it by excluding `ltv_models` (orchestration/jobs.py); `ltv run`, which materialises every
+asset, gets the same effect here: the `ltv_models` asset loads the artifact that an earlier
+run wrote to `<lake>/models/as_of=<date>/models.zip` when
+
+- it was trained fewer than `retrain_days` days before this run's as_of (and not after
+  it: a model that has seen later data is never used for an earlier date), and
+- it was trained with the same settings that shape the labels and features
+  (`training_fingerprint`) and by the same code version.
+
+The newest such artifact wins; otherwise the models are refitted and back-tested, and the
+new artifact is written. Scoring always runs on the current features, with the reused
+models, exactly as the daily job does. `retrain_days: 0` refits on every run.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ltv_pipeline.prediction.boosted.artifact import code_version
+from ltv_pipeline.prediction.training import TrainedModels
+from ltv_pipeline.settings import Settings
+
+ARTIFACT_NAME = "models.zip"
+
+
+def models_dir(settings: Settings) -> Path:
+    return settings.lake_dir / "models"
+
+
+def artifact_path(settings: Settings, as_of: date) -> Path:
+    return models_dir(settings) / f"as_of={as_of.isoformat()}" / ARTIFACT_NAME
+
+
+def training_fingerprint(settings: Settings) -> dict[str, Any]:
+    """What the trained models depend on besides the data: the label and feature settings
+    (the dbt vars other than as_of) and the code version."""
+    return {
+        "horizon_days": settings.horizon_days,
+        "annual_discount_rate": settings.annual_discount_rate,
+        "margin_rate": settings.margin_rate,
+        "support_cost_per_ticket": settings.support_cost_per_ticket,
+        "code_version": code_version(),
+    }
+
+
+def _trained_dates(settings: Settings) -> list[date]:
+    found = []
+    for path in models_dir(settings).glob(f"as_of=*/{ARTIFACT_NAME}"):
+        try:
+            found.append(date.fromisoformat(path.parent.name.removeprefix("as_of=")))
+        except ValueError:
+            continue
+    return sorted(found, reverse=True)
+
+
+def reusable_models(settings: Settings, as_of: date) -> TrainedModels | None:
+    """The newest models this run may reuse (see the module docstring), or None."""
+    if settings.retrain_days <= 0:
+        return None
+    wanted = training_fingerprint(settings)
+    for trained in _trained_dates(settings):
+        if trained > as_of or (as_of - trained).days >= settings.retrain_days:
+            continue
+        try:
+            models = TrainedModels.from_bytes(artifact_path(settings, trained).read_bytes())
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # an older format, or damaged
+            continue
+        if models.trained_with == wanted:
+            return models
+    return None

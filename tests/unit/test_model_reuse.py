@@ -1,0 +1,106 @@
+"""The models artifact round trip, and which earlier models a run may reuse (prediction/reuse.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+from ltv_feature_sim import FEATURES, simulate_features
+from polars.testing import assert_frame_equal
+
+from ltv_pipeline.lake import atomic_write_bytes
+from ltv_pipeline.prediction.boosted import BoostConfig, predict_ltv, train_churn_model, train_ltv_model
+from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
+from ltv_pipeline.prediction.evaluation import MODEL_EVALUATION_SCHEMA
+from ltv_pipeline.prediction.probabilistic import BtydModel
+from ltv_pipeline.prediction.reuse import artifact_path, reusable_models, training_fingerprint
+from ltv_pipeline.prediction.training import TrainedModels
+
+AS_OF = date(2025, 6, 30)
+HORIZON = 365
+
+
+@pytest.fixture(scope="module")
+def models() -> TrainedModels:
+    frame = simulate_features(3_000, seed=5, horizon_days=HORIZON)
+    config = BoostConfig(nthread=1, max_rounds=30)
+    btyd = BtydModel(
+        bgnbd=BgNbdParams(0.243, 4.414, 0.793, 2.426, -9582.4, 2357.0, True, "day"),
+        gamma_gamma=GammaGammaParams(6.25, 3.74, 15.44, -4000.0, 946.0, True),
+        cutoff=AS_OF,
+        fallback_value=12.5,
+    )
+    return TrainedModels(
+        as_of=AS_OF, horizon_days=HORIZON, annual_discount_rate=0.1, evaluation_kind="out_of_time",
+        champions={"ltv": "xgboost", "churn": "bgnbd_gamma_gamma"}, btyd=btyd,
+        ltv_model=train_ltv_model(frame, FEATURES, horizon_days=HORIZON, as_of=AS_OF, config=config),
+        churn_model=train_churn_model(frame, FEATURES, horizon_days=HORIZON, as_of=AS_OF, config=config),
+        evaluation=pl.DataFrame(schema=MODEL_EVALUATION_SCHEMA),
+        deciles={"xgboost": pl.DataFrame({"decile": [1, 2], "actual": [1.0, 2.0]})},
+        calibration={"bgnbd_gamma_gamma": pl.DataFrame({"bin": [1], "observed": [0.5]})},
+        notes=["a note"], trained_with={"horizon_days": HORIZON},
+    )
+
+
+def test_the_artifact_holds_everything_scoring_and_the_report_need(models):
+    restored = TrainedModels.from_bytes(models.to_bytes())
+    assert restored.btyd == models.btyd and restored.ltv_model == models.ltv_model and restored.churn_model == models.churn_model
+    for field in ("as_of", "horizon_days", "annual_discount_rate", "evaluation_kind", "champions", "notes", "trained_with"):
+        assert getattr(restored, field) == getattr(models, field), field
+    assert_frame_equal(restored.evaluation, models.evaluation)
+    assert restored.deciles.keys() == models.deciles.keys() and restored.calibration.keys() == models.calibration.keys()
+    assert_frame_equal(restored.deciles["xgboost"], models.deciles["xgboost"])
+    assert_frame_equal(restored.calibration["bgnbd_gamma_gamma"], models.calibration["bgnbd_gamma_gamma"])
+    frame = simulate_features(500, seed=6, horizon_days=HORIZON)
+    assert predict_ltv(restored.ltv_model, frame).equals(predict_ltv(models.ltv_model, frame))
+
+
+def _store(settings, models: TrainedModels, trained: date, **trained_with) -> None:
+    fingerprint = training_fingerprint(settings) | trained_with
+    atomic_write_bytes(replace(models, as_of=trained, trained_with=fingerprint).to_bytes(), artifact_path(settings, trained))
+
+
+def test_the_newest_models_of_the_last_retrain_days_with_the_same_settings_are_reused(ws, models):
+    settings = ws.settings  # retrain_days = 7 by default
+    assert reusable_models(settings, AS_OF) is None  # nothing trained yet
+    _store(settings, models, AS_OF - timedelta(days=3))
+    _store(settings, models, AS_OF - timedelta(days=1), horizon_days=90)  # other settings: not these
+    _store(settings, models, AS_OF + timedelta(days=1))  # trained on later data: never for an earlier date
+    found = reusable_models(settings, AS_OF)
+    assert found is not None and found.as_of == AS_OF - timedelta(days=3)
+    assert reusable_models(settings, AS_OF + timedelta(days=3)).as_of == AS_OF + timedelta(days=1)
+    # seven days on, the models are too old: the run retrains
+    assert reusable_models(settings, AS_OF - timedelta(days=3) + timedelta(days=7)) .as_of == AS_OF + timedelta(days=1)
+    assert reusable_models(settings, AS_OF + timedelta(days=8)) is None
+
+
+def test_retrain_days_zero_always_retrains_and_other_code_never_reuses(ws, models):
+    _store(ws.settings, models, AS_OF)
+    assert reusable_models(ws.settings, AS_OF) is not None
+    ws.overrides["retrain_days"] = 0
+    assert reusable_models(ws.settings, AS_OF) is None
+    ws.overrides["retrain_days"] = 7
+    _store(ws.settings, models, AS_OF, code_version="0.0.1+gdeadbeef")  # trained by another version
+    assert reusable_models(ws.settings, AS_OF) is None
+
+
+def test_a_damaged_or_older_artifact_is_skipped(ws, models):
+    path = artifact_path(ws.settings, AS_OF)
+    atomic_write_bytes(b"not a zip", path)
+    assert reusable_models(ws.settings, AS_OF) is None
+
+
+def test_a_short_history_is_back_tested_on_a_customer_holdout():
+    # It used to crash (the holdout hash was called without its seed) on every base with
+    # labels at as_of - horizon but too few at as_of - 2 horizons.
+    from ltv_pipeline.prediction.training import _split_for_backtest
+
+    ids = [f"C{i}" for i in range(2_000)]
+    evaluate = pl.DataFrame({"customer_id": ids, "cutoff_role": "evaluate", "label_churn": [i % 2 for i in range(2_000)]})
+    train = evaluate.head(100).with_columns(cutoff_role=pl.lit("train"))
+    kind, fit_on, held_out, notes = _split_for_backtest(pl.concat([evaluate, train]))
+    assert kind == "customer_holdout" and "customer holdout" in notes[0]
+    assert fit_on.height + held_out.height == 2_000 and 0.25 < held_out.height / 2_000 < 0.35
+    assert set(fit_on["customer_id"]).isdisjoint(held_out["customer_id"])
