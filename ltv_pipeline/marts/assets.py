@@ -11,8 +11,10 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from ltv_pipeline.lake import resolve_as_of
+from ltv_pipeline.marts.incremental import plan_build, record_build
 from ltv_pipeline.marts.project import dbt_environment, dbt_project, prepare_dbt_manifest
 from ltv_pipeline.marts.resources import dbt_vars_arg
+from ltv_pipeline.prediction.reuse import models_need_training
 from ltv_pipeline.resources import SettingsResource
 
 WAREHOUSE_POOL = "duckdb_warehouse"
@@ -89,12 +91,22 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
         resolved = settings.get()
         as_of = resolve_as_of(resolved)
         resolved.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
-        context.log.info(f"dbt build as of {as_of.isoformat()} into {resolved.build_warehouse}")
+        plan = plan_build(resolved, as_of)
+        # Models reused from an earlier run need no training features: the score cutoff only.
+        feature_history = models_need_training(resolved, as_of)
+        context.log.info(
+            f"dbt build as of {as_of.isoformat()} into {resolved.build_warehouse}: "
+            f"{'full refresh' if plan.full_refresh else 'incremental'} ({plan.reason}); "
+            f"features {'with' if feature_history else 'without'} the back-test cutoffs"
+        )
         with dbt_environment(resolved.dbt_env()):
             # dbt's unit tests check the SQL logic on fixed rows, not the data: they belong to CI
             # (tests/dbt runs them), and here would cost every run seconds of fixture tables.
             invocation = dbt.cli(
-                ["build", "--exclude-resource-type", "unit_test", *dbt_vars_arg(resolved, as_of)],
+                [
+                    "build", "--exclude-resource-type", "unit_test", *plan.dbt_args(),
+                    *dbt_vars_arg(resolved, as_of, {**plan.dbt_vars(), "feature_history": feature_history}),
+                ],
                 context=context, raise_on_error=False,
             )
             # Buffered rather than streamed: the row counts below need the warehouse, which
@@ -114,7 +126,9 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
             yield event
 
         error = invocation.get_error()
-        if error is not None:
+        if error is None:
+            record_build(resolved, plan)
+        else:
             # Raised after the events, so the models and checks that did build are recorded.
             raise dg.Failure(
                 description=f"dbt build failed as of {as_of.isoformat()}: {error}",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import hashlib
 import os
 import shutil
 import subprocess
@@ -80,6 +81,18 @@ def _newest_source_mtime(project_dir: Path) -> float:
                 if file.is_file():
                     newest = max(newest, file.stat().st_mtime)
     return newest
+
+
+def project_source_digest(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """A hash of every file of the dbt project: a build made by other SQL is another build."""
+    digest = hashlib.sha256()
+    for name in _PROJECT_SOURCES:
+        path = project_dir / name
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+        for file in files:
+            digest.update(str(file.relative_to(project_dir)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def manifest_is_stale(project: DbtProject | None = None) -> bool:

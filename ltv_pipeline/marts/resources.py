@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from dagster_dbt import DbtCliResource
 
@@ -16,6 +18,7 @@ def dbt_resource() -> DbtCliResource:
     return DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
 
 
-def dbt_vars_arg(settings: Settings, as_of: date) -> list[str]:
-    """`--vars` for every dbt command, from `Settings.dbt_vars` (the single definition)."""
-    return ["--vars", json.dumps(settings.dbt_vars(as_of), sort_keys=True)]
+def dbt_vars_arg(settings: Settings, as_of: date, extra: Mapping[str, Any] | None = None) -> list[str]:
+    """`--vars` for every dbt command, from `Settings.dbt_vars` (the single definition), plus
+    the per-build vars of `extra` (incremental window, feature history)."""
+    return ["--vars", json.dumps({**settings.dbt_vars(as_of), **(extra or {})}, sort_keys=True)]

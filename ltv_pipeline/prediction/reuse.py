@@ -75,3 +75,8 @@ def reusable_models(settings: Settings, as_of: date) -> TrainedModels | None:
         if models.trained_with == wanted:
             return models
     return None
+
+
+def models_need_training(settings: Settings, as_of: date) -> bool:
+    """True when this run will fit models (so its features need the back-test cutoffs)."""
+    return reusable_models(settings, as_of) is None

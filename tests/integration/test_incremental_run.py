@@ -5,13 +5,18 @@ reused (retrain_days) rather than refitted; everything downstream is as of the n
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import timedelta
 
+import duckdb
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from ltv_pipeline.lake import raw_table_files, raw_table_path, resolve_as_of
+from ltv_pipeline.marts.incremental import state_path
+from ltv_pipeline.marts.runner import run_dbt
 from ltv_pipeline.prediction.reuse import artifact_path
 from ltv_pipeline.runner import run_pipeline
 from ltv_pipeline.settings import load_settings
@@ -34,17 +39,45 @@ def runs(tmp_path_factory):
     stored = {source: raw_table_path(settings, source).read_bytes() for source in ("orders", "customers")}
     day = first_day + timedelta(days=1)
     delivered = write_next_day(settings, day)
+    delivered["orders"] += _write_corrections(settings)
     daily = run_pipeline(replace(settings, as_of=day), log_level="WARNING")
     return settings, first_day, day, delivered, stored, full, daily
 
 
-def test_the_daily_run_appends_the_new_rows_and_leaves_the_stored_raw_files(runs):
+def _write_corrections(settings, n: int = 25) -> int:
+    """A delivery correcting the revenue of old orders of `n` customers (their history changes)."""
+    orders = pl.read_csv(sorted((settings.landing_dir / "orders").glob("*.csv*"))[0], infer_schema_length=0)
+    corrected = orders.unique("customer_id", keep="first", maintain_order=True).head(n).with_columns(
+        (pl.col("revenue").cast(pl.Float64) + 7.5).round(2).cast(pl.String).alias("revenue")
+    )
+    corrected.write_csv(settings.landing_dir / "orders" / "orders_zzzz_daily_zz_corrections.csv")
+    return corrected.height
+
+
+def _tables(warehouse) -> dict[tuple[str, str], pl.DataFrame]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' and table_schema in ('intermediate', 'marts', 'features')"
+        ).fetchall()
+        return {(schema, name): con.sql(f'select * from "{schema}"."{name}"').pl() for schema, name in names}
+
+
+def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    keys = [c for c, t in frame.schema.items() if not t.is_float()]
+    return frame.sort(keys, nulls_last=True).select(sorted(frame.columns))
+
+
+def test_the_daily_run_appends_new_rows_and_consolidates_corrected_tables(runs):
     settings, _, _, delivered, stored, _, daily = runs
     assert daily.rejected.is_empty()
     assert daily.load_log.filter(pl.col("status") == "loaded")["rows_loaded"].sum() == sum(delivered.values())
-    for source in ("orders", "customers"):
-        assert raw_table_path(settings, source).read_bytes() == stored[source]
-        assert [p.name for p in raw_table_files(settings, source)] == [f"{source}.parquet", f"{source}.part-000001.parquet"]
+    # customers only gained rows: a part next to the untouched stored file
+    assert raw_table_path(settings, "customers").read_bytes() == stored["customers"]
+    assert [p.name for p in raw_table_files(settings, "customers")] == ["customers.parquet", "customers.part-000001.parquet"]
+    # orders had stored rows corrected: consolidated into one file again
+    assert [p.name for p in raw_table_files(settings, "orders")] == ["orders.parquet"]
+    assert raw_table_path(settings, "orders").read_bytes() != stored["orders"]
 
 
 def test_the_daily_run_reuses_yesterdays_models_and_scores_as_of_today(runs):
@@ -57,6 +90,26 @@ def test_the_daily_run_reuses_yesterdays_models_and_scores_as_of_today(runs):
     assert new_customers.height > 0  # the day's sign-ups, who bought that day, are scored
     params = pl.read_parquet(settings.published_dir / "model_evaluation.parquet")
     assert params["as_of"].unique().to_list() == [first_day]  # the back-test of the reused models
+
+
+def test_the_incremental_marts_equal_a_full_build_of_the_same_lake(runs, tmp_path):
+    """The daily dbt build redoes only the changed customers; every table must still come out
+    as a build from scratch makes it (a new day
+    with new customers, and corrections of old orders of customers who bought nothing new)."""
+    settings, _, day, *_ = runs
+    state = json.loads(state_path(settings).read_text())
+    assert state["as_of"] == day.isoformat()
+    scratch = replace(settings, warehouse=tmp_path / "scratch.duckdb")
+    run_dbt(scratch, ["build", "--exclude-resource-type", "unit_test"], as_of=day)
+    incremental, full = _tables(settings.build_warehouse), _tables(scratch.build_warehouse)
+    assert incremental.keys() == full.keys()
+    # the daily run reused the models, so its features hold the score cutoff only
+    key = ("features", "customer_features")
+    full[key] = full[key].filter(pl.col("cutoff_role") == "score")
+    assert incremental[key]["cutoff_role"].unique().to_list() == ["score"]
+    for name in sorted(full):
+        assert incremental[name].height == full[name].height, name
+        assert_frame_equal(_canonical(incremental[name]), _canonical(full[name]), rel_tol=1e-9, abs_tol=1e-9), name
 
 
 def test_a_run_with_retrain_days_zero_refits(runs):

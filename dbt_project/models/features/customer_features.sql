@@ -6,7 +6,9 @@
       evaluate = as_of - horizon_days      the back-test: features here, labels up to as_of
       train    = as_of - 2 * horizon_days  training rows for the back-tested models
 
-    A cutoff is kept only when some customer had ordered by then. The purchase-model
+    A cutoff is kept only when some customer had ordered by then. A run that reuses models
+    trained earlier only scores: it passes `feature_history: false` and gets the score
+    cutoff alone, which is most of the saving of a daily run (ltv_pipeline/marts/incremental.py). The purchase-model
     statistics follow the BG/NBD convention: orders on the same calendar day are one
     transaction (a "purchase day"); frequency counts repeat purchase days; recency and T
     are in days from the first purchase day.
@@ -46,10 +48,12 @@ first_orders as (
 cutoffs as (
 
     select 'score' as cutoff_role, {{ as_of_date() }} as cutoff_date
+    {%- if var('feature_history', true) %}
     union all
     select 'evaluate', {{ add_days(-1 * var('horizon_days'), as_of_date()) }}
     union all
     select 'train', {{ add_days(-2 * var('horizon_days'), as_of_date()) }}
+    {%- endif %}
 
 ),
 

@@ -1,8 +1,8 @@
 {#
     Every customer known as of as_of: those listed in the customers export plus those
     only seen in orders (contract: such a customer still exists, with channel `unknown`
-    and signup = first order). Order history is summarised here once for every mart,
-    from the orders mart (the one order-level table; see marts/orders.sql).
+    and signup = first order).
+    Their order history comes summarised per customer from int_orders_aggregated_to_customers.
 #}
 with
 
@@ -12,33 +12,9 @@ customers as (
 
 ),
 
-orders as (
-
-    select * from {{ ref('orders') }}
-
-),
-
 order_summary as (
 
-    select
-        customer_id,
-        min(order_ts) as first_order_ts,
-        max(order_ts) as last_order_ts,
-        min(order_date) as first_order_date,
-        max(order_date) as last_order_date,
-        min(case when order_sequence = 2 then order_date end) as second_order_date,
-        min(cohort_month) as cohort_month,
-        count(*) as orders,
-        -- orders are sequenced by time, so a new purchase day is an order on a later day
-        -- than the previous one (cheaper than count(distinct order_date) at scale)
-        sum(case when coalesce(days_since_previous_order, 1) > 0 then 1 else 0 end) as purchase_days,
-        sum(revenue) as revenue,
-        sum(refund) as refund,
-        sum(net_revenue) as net_revenue,
-        sum(margin) as margin
-
-    from orders
-    group by customer_id
+    select * from {{ ref('int_orders_aggregated_to_customers') }}
 
 ),
 

@@ -8,12 +8,19 @@
       reactivated  an order placed more than churn_days after the previous one (+1)
 
     Summing `active_delta` up to a day gives the customers active on that day.
+
+    Incremental on DuckDB, keyed by customer (macros/incremental.sql); a churn event that
+    enters the as_of window makes its customer one to recompute.
 #}
+{{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert') }}
+-- depends_on: {{ ref('stg_raw__orders') }}, {{ ref('stg_raw__customers') }} (the changed customers)
+
 with
 
 orders as (
 
     select * from {{ ref('orders') }}
+    where true {{ only_changed_customers(churn_shift_days=var('churn_days')) }}
 
 ),
 

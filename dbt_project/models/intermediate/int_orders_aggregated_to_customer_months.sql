@@ -1,9 +1,16 @@
-{# Order activity per customer and calendar month, with the customer's cohort and channel. #}
+{#
+    Order activity per customer and calendar month, with the customer's cohort and channel.
+    Incremental on DuckDB, keyed by customer (macros/incremental.sql).
+#}
+{{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert') }}
+-- depends_on: {{ ref('stg_raw__orders') }}, {{ ref('stg_raw__customers') }} (the changed customers)
+
 with
 
 orders as (
 
     select * from {{ ref('orders') }}
+    where true {{ only_changed_customers() }}
 
 ),
 

@@ -18,7 +18,8 @@ renamed as (
         cast(signup_ts as {{ utc_timestamp_type() }}) as signup_ts,
         coalesce(cast(acquisition_channel as {{ dbt.type_string() }}), 'unknown') as acquisition_channel,
         cast(acquisition_campaign as {{ dbt.type_string() }}) as acquisition_campaign,
-        cast(country as {{ dbt.type_string() }}) as country
+        cast(country as {{ dbt.type_string() }}) as country,
+        cast(_loaded_at as {{ utc_timestamp_type() }}) as loaded_at
 
     from source
 

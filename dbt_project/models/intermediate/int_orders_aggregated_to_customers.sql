@@ -1,0 +1,43 @@
+{#
+    Each purchaser's order history in one row, from the orders mart (the one order-level
+    table; see marts/orders.sql). Every customer-level model reads this instead of
+    re-aggregating ten million orders. Incremental on DuckDB, keyed by customer
+    (macros/incremental.sql).
+#}
+{{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert') }}
+-- depends_on: {{ ref('stg_raw__orders') }}, {{ ref('stg_raw__customers') }} (the changed customers)
+
+with
+
+orders as (
+
+    select * from {{ ref('orders') }}
+    where true {{ only_changed_customers() }}
+
+),
+
+final as (
+
+    select
+        customer_id,
+        min(order_ts) as first_order_ts,
+        max(order_ts) as last_order_ts,
+        min(order_date) as first_order_date,
+        max(order_date) as last_order_date,
+        min(case when order_sequence = 2 then order_date end) as second_order_date,
+        min(cohort_month) as cohort_month,
+        count(*) as orders,
+        -- orders are sequenced by time, so a new purchase day is an order on a later day
+        -- than the previous one (cheaper than count(distinct order_date) at scale)
+        sum(case when coalesce(days_since_previous_order, 1) > 0 then 1 else 0 end) as purchase_days,
+        sum(revenue) as revenue,
+        sum(refund) as refund,
+        sum(net_revenue) as net_revenue,
+        sum(margin) as margin
+
+    from orders
+    group by customer_id
+
+)
+
+select * from final

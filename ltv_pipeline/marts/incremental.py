@@ -1,0 +1,122 @@
+"""Whether a dbt build may be incremental, and the vars that say what changed since the last one.
+
+A daily build on DuckDB redoes only the customers whose rows can have changed
+(dbt_project/macros/incremental.sql). That is correct only on top of a build made with the
+same SQL and vars and an earlier or equal as_of, so every successful build records what it
+was made of next to the build warehouse (`<warehouse>.build.state.json`), and the next build
+is incremental only when that record matches; anything else (no record, another var, other
+SQL, an earlier as_of, another engine) gets `--full-refresh`. A build that fails records
+nothing, so the next one redoes everything the failed one may have half done.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from ltv_pipeline.lake import atomic_write_bytes, raw_table_files
+from ltv_pipeline.marts.project import project_source_digest
+from ltv_pipeline.settings import Settings
+
+CHANGE_SOURCES = ("orders", "customers")
+"""The raw tables whose new rows make a customer's incremental rows change."""
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """What a successful build was made of."""
+
+    as_of: str
+    loaded_through: str | None
+    """The latest `_loaded_at` of the raw tables the build read (ISO), None if they were empty."""
+    fingerprint: str
+    """Engine, vars other than as_of, and the dbt project's source digest."""
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """How to run the next `dbt build`."""
+
+    full_refresh: bool
+    reason: str
+    record: BuildRecord
+    """What this build is made of: written by `record_build` once it has succeeded."""
+    previous: BuildRecord | None
+
+    def dbt_args(self) -> list[str]:
+        return ["--full-refresh"] if self.full_refresh else []
+
+    def dbt_vars(self) -> dict[str, Any]:
+        """`changed_since` and `previous_as_of` for an incremental build, nothing for a full one."""
+        if self.full_refresh or self.previous is None or self.previous.loaded_through is None:
+            return {}
+        return {"changed_since": self.previous.loaded_through, "previous_as_of": self.previous.as_of}
+
+
+def state_path(settings: Settings) -> Path:
+    return settings.build_warehouse.with_name(f"{settings.build_warehouse.name}.state.json")
+
+
+def loaded_through(settings: Settings) -> datetime | None:
+    """The latest `_loaded_at` over the raw tables whose changes the incremental models follow."""
+    latest = [
+        pl.scan_parquet(files).select(pl.col("_loaded_at").max()).collect().item()
+        for source in CHANGE_SOURCES
+        if (files := raw_table_files(settings, source))
+    ]
+    latest = [value for value in latest if value is not None]
+    return max(latest) if latest else None
+
+
+def fingerprint(settings: Settings, as_of: date) -> str:
+    vars_ = {k: v for k, v in settings.dbt_vars(as_of).items() if k != "as_of"}
+    return json.dumps({"engine": settings.engine, "vars": vars_, "dbt_project": project_source_digest()}, sort_keys=True)
+
+
+def _read_record(path: Path) -> BuildRecord | None:
+    """The record of the last build, re-formatted from parsed values (they end up in SQL),
+    or None when missing or not a record of ours."""
+    try:
+        record = BuildRecord(**json.loads(path.read_text()))
+        through = None if record.loaded_through is None else datetime.fromisoformat(record.loaded_through)
+        return BuildRecord(
+            as_of=date.fromisoformat(record.as_of).isoformat(),
+            loaded_through=None if through is None else through.isoformat(sep=" "),
+            fingerprint=str(record.fingerprint),
+        )
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def plan_build(settings: Settings, as_of: date) -> BuildPlan:
+    """Full refresh or incremental, with the reason (logged by the dbt asset)."""
+    through = loaded_through(settings)
+    record = BuildRecord(
+        as_of=as_of.isoformat(),
+        loaded_through=None if through is None else through.isoformat(sep=" "),
+        fingerprint=fingerprint(settings, as_of),
+    )
+    previous = _read_record(state_path(settings)) if settings.build_warehouse.exists() else None
+    if settings.engine != "duckdb":
+        reason = f"engine {settings.engine}: the models are tables, rebuilt whole"
+    elif previous is None:
+        reason = "no earlier successful build in this warehouse"
+    elif previous.fingerprint != record.fingerprint:
+        reason = "the dbt project or a var other than as_of changed since the last build"
+    elif as_of < date.fromisoformat(previous.as_of):
+        reason = f"as_of {as_of} is before the last build's {previous.as_of}"
+    elif previous.loaded_through is None:
+        reason = "the last build read no raw rows"
+    else:
+        return BuildPlan(False, f"incremental since the build as of {previous.as_of}", record, previous)
+    return BuildPlan(True, reason, record, previous)
+
+
+def record_build(settings: Settings, plan: BuildPlan) -> None:
+    """Mark the build of `plan` as the base of the next incremental one (after it succeeded)."""
+    atomic_write_bytes(json.dumps(asdict(plan.record), indent=2).encode(), state_path(settings))

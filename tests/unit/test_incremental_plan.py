@@ -1,0 +1,68 @@
+"""When a dbt build may be incremental (ltv_pipeline/marts/incremental.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+
+from ltv_pipeline.lake import atomic_write_parquet, raw_table_path
+from ltv_pipeline.marts.incremental import plan_build, record_build, state_path
+from ltv_pipeline.settings import load_settings
+
+AS_OF = date(2026, 9, 30)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    s = load_settings(env={}, cwd=tmp_path, overrides={"lake_dir": tmp_path / "lake", "warehouse": tmp_path / "w.duckdb"})
+    for source, loaded in (("orders", datetime(2026, 9, 30, 6)), ("customers", datetime(2026, 9, 30, 7))):
+        atomic_write_parquet(pl.DataFrame({"customer_id": ["c1"], "_loaded_at": [loaded]}), raw_table_path(s, source))
+    s.build_warehouse.write_bytes(b"")  # a warehouse exists; its content does not matter here
+    return s
+
+
+def _built(settings, as_of=AS_OF):
+    plan = plan_build(settings, as_of)
+    record_build(settings, plan)
+    return plan
+
+
+def test_the_first_build_is_a_full_refresh(settings):
+    plan = plan_build(settings, AS_OF)
+    assert plan.full_refresh and plan.dbt_args() == ["--full-refresh"] and plan.dbt_vars() == {}
+    assert plan.record.loaded_through == "2026-09-30 07:00:00"
+
+
+def test_a_later_build_with_the_same_settings_is_incremental_since_the_last_one(settings):
+    _built(settings)
+    plan = plan_build(settings, date(2026, 10, 1))
+    assert not plan.full_refresh and plan.dbt_args() == []
+    assert plan.dbt_vars() == {"changed_since": "2026-09-30 07:00:00", "previous_as_of": "2026-09-30"}
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (lambda s: (replace(s, margin_rate=0.4), date(2026, 10, 1)), "var other than as_of"),
+        (lambda s: (s, date(2026, 9, 29)), "before the last build"),
+        (lambda s: (replace(s, engine="spark"), date(2026, 10, 1)), "engine spark"),
+    ],
+)
+def test_anything_but_a_later_as_of_means_a_full_refresh(settings, change, reason):
+    _built(settings)
+    changed, as_of = change(settings)
+    plan = plan_build(changed, as_of)
+    assert plan.full_refresh and reason in plan.reason
+
+
+def test_a_missing_warehouse_or_a_damaged_record_means_a_full_refresh(settings):
+    _built(settings)
+    state_path(settings).write_text(json.dumps({"as_of": "2026-09-30'; drop table x; --", "loaded_through": None, "fingerprint": ""}))
+    assert plan_build(settings, date(2026, 10, 1)).full_refresh
+    _built(settings)
+    settings.build_warehouse.unlink()
+    assert plan_build(settings, date(2026, 10, 1)).full_refresh
