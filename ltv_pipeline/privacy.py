@@ -53,6 +53,11 @@ def _erase_parquet(path: Path, ids: list[str]) -> int:
     return erased
 
 
+def quote_identifier(name: str) -> str:
+    """A DuckDB identifier as SQL text: in double quotes, any double quote in it doubled."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _erase_warehouse(path: Path, ids: list[str]) -> dict[str, int]:
     """Delete the customers from every table with a customer_id column (views follow)."""
     counts: dict[str, int] = {}
@@ -64,9 +69,11 @@ def _erase_warehouse(path: Path, ids: list[str]) -> dict[str, int]:
         ).fetchall()
         con.register("forget_ids", pl.DataFrame({"customer_id": ids}).to_arrow())
         for schema, table in tables:
-            # identifiers come from the catalog, the ids only through the registered relation
+            # Identifiers come from the catalog, quoted (anyone who can write the warehouse can
+            # name a table); the ids reach the SQL only through the registered relation.
             deleted = con.execute(
-                f'delete from "{schema}"."{table}" where customer_id in (select customer_id from forget_ids)'
+                f"delete from {quote_identifier(schema)}.{quote_identifier(table)} "
+                "where customer_id in (select customer_id from forget_ids)"
             ).fetchone()
             if deleted and deleted[0]:
                 counts[f"warehouse:{schema}.{table}"] = int(deleted[0])

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -139,6 +141,8 @@ class Settings:
     def effective_pii_key(self) -> str:
         """The key for e-mail hashing; a clear error instead of a silent weak default."""
         if self.pii_key:
+            if self.mode == "production" and self.pii_key == DEMO_PII_KEY:
+                raise SettingsError("pii_key is the public demo key: production needs a secret key of its own (LTV_PII_KEY)")
             return self.pii_key
         if self.mode == "demo":
             return DEMO_PII_KEY
@@ -229,7 +233,10 @@ def _coerce(key: str, value: Any) -> Any:
                 raise ValueError
             return int(str(value).strip()) if not isinstance(value, int) else value
         if key in _FLOAT_KEYS:
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise SettingsError(f"{key} must be a finite number, got {value!r}")
+            return number
         return str(value).strip()
     except SettingsError:
         raise
@@ -284,9 +291,62 @@ def _validate(s: Settings) -> Settings:
     for source, mapping in s.column_mapping.items():
         if not isinstance(mapping, Mapping) or not all(isinstance(v, str) for v in mapping.values()):
             problems.append(f"column_mapping.{source} must map their column names to ours")
+    problems.extend(_path_problems(s))
     if problems:
         raise SettingsError("; ".join(problems))
     return s
+
+
+_UNSAFE_PATH_CHARACTERS = re.compile(r"[\'\"`\x00-\x1f\x7f]")
+"""Quotes, backticks and control characters. The lake's path is written into SQL
+(dbt-duckdb's `read_parquet('<lake>/raw/...')`, Spark's ``parquet.`<lake>/...` ``), the
+warehouse's and Spark's into dbt's profile and the JVM's options: such a character in a path
+would end the literal and let the rest of the path be read as SQL."""
+
+
+def _real(path: Path) -> Path:
+    """The path with symlinks resolved where they exist (the folders need not exist yet)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.normpath(path))
+
+
+def _path_problems(s: Settings) -> list[str]:
+    """Paths that would make the pipeline write where it must not, or build SQL from a path."""
+    problems = []
+    located = {
+        "landing_dir": s.landing_dir, "lake_dir": s.lake_dir, "warehouse": s.warehouse, "spark_dir": s.spark_dir,
+        "spark_lake_uri": s.spark_lake_uri, "spark_warehouse_dir": s.spark_warehouse_dir,
+    }
+    for key, value in located.items():
+        if value is not None and _UNSAFE_PATH_CHARACTERS.search(str(value)):
+            problems.append(f"{key} must not contain quotes, backticks or control characters "
+                            f"(it is passed to SQL and to dbt's profile), got {str(value)!r}")
+    for key in ("landing_dir", "lake_dir", "warehouse"):
+        if not getattr(s, key).is_absolute():
+            problems.append(f"{key} must be an absolute path, got {getattr(s, key)}")
+    if problems:
+        return problems
+    landing, lake, warehouse = _real(s.landing_dir), _real(s.lake_dir), _real(s.warehouse)
+    if lake == landing:
+        problems.append(f"lake_dir and landing_dir are the same folder ({lake}): the landing zone holds your "
+                        "exports, the lake is the pipeline's own and is rewritten by every run and by `ltv forget`")
+    elif landing in lake.parents:
+        problems.append(f"lake_dir ({lake}) is inside landing_dir ({landing}): keep the pipeline's lake out of the "
+                        "landing zone, where every file is read as a delivery")
+    elif lake in landing.parents:
+        problems.append(f"landing_dir ({landing}) is inside lake_dir ({lake}): the pipeline rewrites the lake's "
+                        "Parquet files (`ltv forget`, rebuilds) and must never touch your exports")
+    for key, folder in (("landing_dir", landing), ("lake_dir", lake)):
+        if folder.exists() and not folder.is_dir():
+            problems.append(f"{key} ({folder}) is a file, not a folder")
+    if warehouse in (landing, lake) or warehouse.is_dir():
+        problems.append(f"warehouse must be the path of a DuckDB file, not a folder: {warehouse}")
+    elif landing in warehouse.parents:
+        problems.append(f"warehouse ({warehouse}) is inside landing_dir ({landing}): the landing zone holds only "
+                        "deliveries; put the warehouse next to the lake (default data/warehouse.duckdb)")
+    return problems
 
 
 def load_settings(
@@ -341,4 +401,6 @@ def load_settings(
     defaults = Settings()
     for key in _PATH_KEYS - values.keys():
         values[key] = cwd / getattr(defaults, key)
+    for key in (_PATH_KEYS | _OPTIONAL_PATH_KEYS) & values.keys():
+        values[key] = Path(os.path.normpath(values[key]))  # `a/../b` -> `b`: the path every step sees
     return _validate(Settings(**values))

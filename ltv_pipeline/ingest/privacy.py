@@ -12,7 +12,14 @@ import polars as pl
 
 
 def hash_email(email: str, key: str) -> str:
-    """The keyed hash of one address, case- and whitespace-insensitive."""
+    """The keyed hash of one address, case- and whitespace-insensitive.
+
+    The key is the secret `pii_key` (`LTV_PII_KEY`), or in `mode: demo` only the public
+    `settings.DEMO_PII_KEY`. An empty key is refused: BLAKE2b without a key is a plain hash,
+    which anyone can reverse by hashing guessed addresses.
+    """
+    if not key:
+        raise ValueError("hashing an e-mail address needs a non-empty pii_key")
     return hashlib.blake2b(email.strip().lower().encode("utf-8"), key=key.encode("utf-8")[:64], digest_size=16).hexdigest()
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from ltv_pipeline.settings import SettingsError, load_settings
+from ltv_pipeline.settings import DEMO_PII_KEY, SettingsError, load_settings
 
 
 def _write(tmp_path, text):
@@ -69,3 +70,86 @@ def test_bad_env_value_is_named(tmp_path):
 def test_missing_config_file_is_an_error(tmp_path):
     with pytest.raises(SettingsError, match="does not exist"):
         load_settings(tmp_path / "nope.yml", env={}, cwd=tmp_path)
+
+
+# ---- paths from config: resolved, and checked before anything is written -------------
+
+
+def test_relative_paths_are_made_absolute_and_normalised(tmp_path):
+    _write(tmp_path, "landing_dir: exports/../in\nlake_dir: ./lake\nwarehouse: db/../w.duckdb\n")
+    s = load_settings(env={"LTV_SPARK_DIR": "spark/./state"}, cwd=tmp_path)
+    assert (s.landing_dir, s.lake_dir, s.warehouse) == (tmp_path / "in", tmp_path / "lake", tmp_path / "w.duckdb")
+    assert s.spark_dir == tmp_path / "spark/state"
+    assert all(p.is_absolute() for p in (s.landing_dir, s.lake_dir, s.warehouse, s.build_warehouse))
+
+
+def test_home_is_expanded(tmp_path):
+    s = load_settings(env={}, cwd=tmp_path, overrides={"lake_dir": "~/ltv-lake"})
+    assert s.lake_dir == Path.home() / "ltv-lake"
+
+
+def test_the_usual_layouts_are_accepted(tmp_path):
+    for overrides in (
+        {},  # data/landing, data/lake, data/warehouse.duckdb
+        {"landing_dir": "demo/landing", "lake_dir": "demo/lake", "warehouse": "demo/warehouse.duckdb"},  # ltv demo
+        {"warehouse": "data/lake/warehouse.duckdb"},  # the warehouse may live in the lake
+        {"landing_dir": "/srv/exports", "lake_dir": "lake", "spark_lake_uri": "s3a://bucket/lake"},
+    ):
+        load_settings(env={}, cwd=tmp_path, overrides=overrides)
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ({"yaml": "lake_dir: ''\n"}, "lake_dir must not be empty"),
+        ({"env": {"LTV_WAREHOUSE": "  "}}, "warehouse must not be empty"),
+        ({"overrides": {"landing_dir": ""}}, "landing_dir must not be empty"),
+        ({"overrides": {"lake_dir": "data/landing"}}, "lake_dir and landing_dir are the same folder"),
+        ({"overrides": {"lake_dir": "data/landing/../landing/"}}, "lake_dir and landing_dir are the same folder"),
+        ({"overrides": {"lake_dir": "data/landing/lake"}}, "is inside landing_dir"),
+        ({"overrides": {"lake_dir": "."}}, "landing_dir ({root}/data/landing) is inside lake_dir"),
+        ({"overrides": {"warehouse": "data/landing/orders/w.duckdb"}}, "warehouse ({root}/data/landing/orders/w.duckdb) is inside landing_dir"),
+        ({"overrides": {"warehouse": "data/lake"}}, "warehouse must be the path of a DuckDB file, not a folder"),
+        ({"overrides": {"lake_dir": "/tmp/o'brien/lake"}}, "lake_dir must not contain quotes"),
+        ({"env": {"LTV_LAKE_DIR": "lake') union select 1 --"}}, "lake_dir must not contain quotes"),
+        ({"overrides": {"warehouse": 'w".duckdb'}}, "warehouse must not contain quotes"),
+        ({"overrides": {"landing_dir": "in\nbox"}}, "landing_dir must not contain quotes, backticks or control characters"),
+        ({"overrides": {"spark_lake_uri": "s3a://b/lake`; drop"}}, "spark_lake_uri must not contain"),
+        ({"overrides": {"spark_warehouse_dir": "/w'h"}}, "spark_warehouse_dir must not contain"),
+        ({"overrides": {"spark_dir": "sp\x00rk"}}, "spark_dir must not contain"),
+    ],
+)
+def test_nonsense_paths_are_rejected(tmp_path, source, message):
+    _write(tmp_path, source.get("yaml", "{}\n"))
+    with pytest.raises(SettingsError, match=re.escape(message.format(root=tmp_path))):
+        load_settings(env=source.get("env", {}), cwd=tmp_path, overrides=source.get("overrides"))
+
+
+def test_existing_files_and_folders_are_checked(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data/lake").write_text("not a folder")
+    with pytest.raises(SettingsError, match=re.escape(f"lake_dir ({tmp_path}/data/lake) is a file, not a folder")):
+        load_settings(env={}, cwd=tmp_path)
+    (tmp_path / "data/lake").unlink()
+    (tmp_path / "data/warehouse.duckdb").mkdir()
+    with pytest.raises(SettingsError, match="warehouse must be the path of a DuckDB file, not a folder"):
+        load_settings(env={}, cwd=tmp_path)
+
+
+def test_a_symlink_to_the_landing_zone_is_the_landing_zone(tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "lake").symlink_to(tmp_path / "exports")
+    with pytest.raises(SettingsError, match="lake_dir and landing_dir are the same folder"):
+        load_settings(env={}, cwd=tmp_path, overrides={"landing_dir": "exports", "lake_dir": "lake"})
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_non_finite_number_is_refused(tmp_path, value):
+    with pytest.raises(SettingsError, match="support_cost_per_ticket must be a finite number"):
+        load_settings(env={}, cwd=tmp_path, overrides={"support_cost_per_ticket": value})
+
+
+def test_production_refuses_the_public_demo_key(tmp_path):
+    settings = load_settings(env={}, cwd=tmp_path, overrides={"mode": "production", "pii_key": DEMO_PII_KEY})
+    with pytest.raises(SettingsError, match="public demo key"):
+        settings.effective_pii_key()
