@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -49,13 +49,15 @@ def run_dbt(
     as_of: date | None = None,
     target_path: Path | None = None,
     echo: bool = False,
+    extra_vars: Mapping[str, Any] | None = None,
 ) -> DbtRun:
     """Run `dbt <args> --vars <settings.dbt_vars(as_of)>` with the settings' `dbt_env()`.
 
     `as_of` defaults to `resolve_as_of(settings)`. Artifacts go to a scratch target folder
     that is removed afterwards, unless `target_path` is given (e.g. the project's own
     `target/` for `docs generate`). `echo` lets dbt print to this process's terminal as it
-    goes instead of capturing its output. Raises `DbtRunError` when dbt fails.
+    goes instead of capturing its output. `extra_vars` adds per-build vars (see
+    `dbt_vars_arg`). Raises `DbtRunError` when dbt fails.
     """
     prepare_dbt_manifest()
     project = dbt_project()
@@ -66,7 +68,7 @@ def run_dbt(
         scratch = Path(tempfile.mkdtemp(prefix=".run-", dir=project.project_dir / project.target_path))
         target_path = scratch
     command = [
-        dbt_executable(), *args, *dbt_vars_arg(settings, as_of),
+        dbt_executable(), *args, *dbt_vars_arg(settings, as_of, extra_vars),
         "--project-dir", str(project.project_dir),
         "--profiles-dir", str(project.profiles_dir),
         "--target-path", str(target_path),
