@@ -39,7 +39,7 @@
 
 {#- True when this build may restrict a model to the changed customers. -#}
 {% macro incremental_window_known() -%}
-    {{ return(is_incremental() and var('changed_since', none) is not none and var('previous_as_of', none) is not none) }}
+    {{ return(var('changed_since', none) is not none and var('previous_as_of', none) is not none and is_incremental()) }}
 {%- endmacro %}
 
 

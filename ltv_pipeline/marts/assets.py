@@ -12,6 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from ltv_pipeline.lake import resolve_as_of
 from ltv_pipeline.marts.incremental import plan_build, record_build
+from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT
 from ltv_pipeline.marts.project import dbt_environment, dbt_project, prepare_dbt_manifest
 from ltv_pipeline.marts.resources import dbt_vars_arg
 from ltv_pipeline.prediction.reuse import models_need_training
@@ -83,6 +84,7 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=manifest_path,
         project=project,
+        exclude=DAILY_PARTITIONED_SELECT,  # built by day: ltv_pipeline/marts/partitioned.py
         dagster_dbt_translator=LtvDbtTranslator(),
         pool=WAREHOUSE_POOL,
     )

@@ -13,6 +13,7 @@ def test_schedules_and_jobs_are_registered():
     assert {s.name: s.cron_schedule for s in defs.schedules} == {
         "daily_refresh_schedule": "0 6 * * *",
         "weekly_retrain_schedule": "0 2 * * 0",
+        "daily_orders_schedule": "0 7 * * *",  # yesterday's partition of marts/daily_orders
     }
     daily = defs.resolve_job_def("daily_refresh")
     assert dg.AssetKey(["raw", "orders"]) in daily.asset_layer.executable_asset_keys
