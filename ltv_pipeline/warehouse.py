@@ -1,7 +1,12 @@
-"""Read tables of the pipeline's build warehouse into polars (read-only, closed promptly).
+"""Read the tables dbt built (marts, features) into polars, on whichever engine built them.
 
-Only one step of a run touches the DuckDB file at a time (in-process executor, and the
+`engine: duckdb`: the pipeline's build warehouse file, read-only and closed promptly. Only
+one step of a run touches that file at a time (in-process executor, and the
 `duckdb_warehouse` pool), so a read-only connection never meets a writer's lock.
+
+`engine: spark`: the Parquet files of Spark's managed tables (`marts/relations.py`), read
+without a JVM or a connection to Spark. The DuckDB file then holds only the `published`
+schema, which the publish step writes for BI readers on either engine.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ def read_relation(
     """`select * (or columns) from schema.table [where ...]`; `where` and `columns` are constants
     of ours, never user input. Naming the columns matters at scale: a million customers' 40
     features cost about a second to move into polars, the five a step needs a tenth of it."""
+    if settings.engine == "spark":
+        from ltv_pipeline.marts.relations import read_spark_relation
+
+        return read_spark_relation(settings, schema, table, where=where, columns=columns)
     selected = ", ".join(f'"{c}"' for c in columns) if columns else "*"
     sql = f'select {selected} from "{schema}"."{table}"' + (f" where {where}" if where else "")
     with duckdb.connect(str(settings.build_warehouse), read_only=True) as con:

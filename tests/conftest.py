@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -19,13 +18,6 @@ LOAD_TIME = datetime(2026, 1, 1, 12, 0, 0)
 # XGBoost's OpenMP threads spin-wait by default; on 2 shared cores that made training 4-8x
 # slower (measured). Must be set before xgboost loads, so here rather than in a fixture.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-# Great Expectations imports pyspark when it is installed (the Spark extra), and pyspark
-# takes a __main__ module without __file__ for its own doctest run and calls sys.exit(0).
-# pytest-xdist workers have exactly such a __main__; give it a name.
-_main = sys.modules["__main__"]
-if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
-    _main.__file__ = "<pytest-xdist worker>"
 
 
 class Workspace:

@@ -10,6 +10,7 @@ or a connection to Spark (docs/scaling-out.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -43,7 +44,14 @@ def read_spark_relation(
     """`select * (or columns) from schema.table [where ...]` over the Spark table's files, like
     `ltv_pipeline.warehouse.read_relation` over the DuckDB file (same arguments); `where` and
     `columns` are constants of ours, never user input."""
-    location = spark_table_files(settings, schema, table).replace("'", "''")
+    files = spark_table_files(settings, schema, table)
+    if "://" not in files and not any(Path(files).parent.glob("*.parquet")):
+        # Spark writes at least one (possibly empty) part file per table, so none means the
+        # table was never built here: say so rather than DuckDB's "No files found".
+        raise FileNotFoundError(
+            f"no Spark table {schema}.{table} at {Path(files).parent}: build the marts with engine: spark first"
+        )
+    location = files.replace("'", "''")
     selected = ", ".join(f'"{c}"' for c in columns) if columns else "*"
     sql = f"select {selected} from read_parquet('{location}')" + (f" where {where}" if where else "")
     with duckdb.connect() as con:

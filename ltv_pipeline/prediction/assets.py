@@ -73,6 +73,7 @@ def ltv_models(context: dg.AssetExecutionContext, settings: SettingsResource):
         features = read_relation(resolved, *features_key().path)
         models = train_and_backtest(
             features, as_of=as_of, horizon_days=resolved.horizon_days, annual_discount_rate=resolved.annual_discount_rate,
+            sample_size=resolved.training_sample_size,
         )
         models.trained_with = training_fingerprint(resolved)
         for note in models.notes:

@@ -46,6 +46,7 @@ def training_fingerprint(settings: Settings) -> dict[str, Any]:
         "annual_discount_rate": settings.annual_discount_rate,
         "margin_rate": settings.margin_rate,
         "support_cost_per_ticket": settings.support_cost_per_ticket,
+        "training_sample_size": settings.training_sample_size,
         "code_version": code_version(),
     }
 
