@@ -1,12 +1,15 @@
 """The `ltv` command line (contract, section 4): demo, run, generate.
 
 Exit code 0 on success; non-zero with a one-line reason on stderr on failure, and one line
-per rejected delivery when a delivery could not be read.
+per rejected delivery when a delivery could not be read. Commands that write the lake (run,
+demo, forget) hold its run lock (run_lock.py): while another run holds it they fail at once,
+naming it, or wait up to `--wait` seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -21,6 +24,14 @@ from ltv_pipeline.settings import Settings, SettingsError, load_settings
 DEMO_DIR = Path("data/demo")
 DEMO_CUSTOMERS = 20_000
 DEMO_SEED = 42
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _lock_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS",
+        help="when another run is using the lake, wait up to this long for it instead of failing at once",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,12 +42,16 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=int, default=DEMO_CUSTOMERS, help="size of the demo business")
     demo.add_argument("--seed", type=int, default=DEMO_SEED)
     demo.add_argument("--dir", type=Path, default=DEMO_DIR, help="where the demo's landing zone, lake and warehouse go")
+    demo.add_argument("--log-level", choices=LOG_LEVELS, default="INFO", help="DEBUG also shows every step as it starts and ends")
+    _lock_options(demo)
 
     run = sub.add_parser("run", help="materialise every asset for the given inputs")
     run.add_argument("--landing", dest="landing_dir", help="landing zone folder")
     run.add_argument("--as-of", dest="as_of", help="analysis date (YYYY-MM-DD)")
     run.add_argument("--horizon-days", dest="horizon_days", help="prediction horizon in days")
     run.add_argument("--config", help="ltv.yml to use")
+    run.add_argument("--log-level", choices=LOG_LEVELS, default="INFO", help="DEBUG also shows every step as it starts and ends")
+    _lock_options(run)
 
     rep = sub.add_parser("report", help="print the path of the last run's HTML report")
     rep.add_argument("--config", help="ltv.yml to use")
@@ -45,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     forget = sub.add_parser("forget", help="erase customers from the lake, the warehouse and the published tables")
     forget.add_argument("customer_ids", nargs="+", metavar="CUSTOMER_ID")
     forget.add_argument("--config", help="ltv.yml to use")
+    _lock_options(forget)
 
     gen = sub.add_parser("generate", help="write a synthetic landing zone")
     gen.add_argument("--customers", type=int, required=True)
@@ -69,12 +85,15 @@ def _generate(out: Path, customers: int, seed: int, messy: bool) -> None:
     _say(f"  wrote {rows} in {summary.elapsed_seconds:.1f}s; true parameters in {summary.truth_dir}")
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, args: argparse.Namespace) -> int:
     from ltv_pipeline.runner import run_pipeline
 
     started = time.perf_counter()
     _say(f"Running the pipeline on {settings.landing_dir} (lake {settings.lake_dir}, warehouse {settings.warehouse})")
-    outcome = run_pipeline(settings)
+    # The run's log (Dagster's, and any library warnings) goes to stdout with the summary, so
+    # that stderr carries only the reasons of a failure, one line each (contract, section 4).
+    with contextlib.redirect_stderr(sys.stdout):
+        outcome = run_pipeline(settings, args.log_level, holder=f"ltv {args.command}", wait_seconds=args.wait)
     _print_summary(outcome, time.perf_counter() - started)
     for row in outcome.rejected.iter_rows(named=True):
         print(f"rejected delivery {row['source']}/{row['delivery']}: {row['message']}", file=sys.stderr)
@@ -114,10 +133,44 @@ def _print_summary(outcome, elapsed: float) -> None:
     _say(f"  report            {s.report_path}")
 
 
-def _forget(settings: Settings, customer_ids: list[str]) -> int:
-    from ltv_pipeline.privacy import forget_customers
+def _demo(args: argparse.Namespace) -> int:
+    """Generate the demo business into a fresh `--dir` and run everything on it.
 
-    report = forget_customers(settings, customer_ids)
+    The folder is emptied while holding its lake's run lock, so a demo still running there
+    fails this one instead of losing its files; the lock file itself is kept, as deleting
+    it would let a third run lock a new file while the second still holds the old one.
+    """
+    from ltv_pipeline.run_lock import hold_lake, lock_path
+
+    root = args.dir.resolve()
+    settings = load_settings(
+        overrides={"landing_dir": root / "landing", "lake_dir": root / "lake", "warehouse": root / "warehouse.duckdb", "mode": "demo"}
+    )
+    with hold_lake(settings, "ltv demo", args.wait):
+        _empty_except(root, lock_path(settings).absolute())
+        _generate(root / "landing", args.customers, args.seed, messy=False)
+        return _run(settings, args)
+
+
+def _empty_except(folder: Path, keep: Path) -> None:
+    """Delete everything under `folder` but the file `keep` (and the folders leading to it)."""
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        if entry == keep:
+            continue
+        if keep.is_relative_to(entry):
+            _empty_except(entry, keep)
+        elif entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _forget(settings: Settings, customer_ids: list[str], wait_seconds: float) -> int:
+    from ltv_pipeline.privacy import forget_customers
+    from ltv_pipeline.run_lock import hold_lake
+
+    with hold_lake(settings, "ltv forget", wait_seconds):
+        report = forget_customers(settings, customer_ids)
     for location, rows in sorted(report.rows_by_location.items()):
         _say(f"  erased {rows:>6,}  {location}")
     _say(f"Erased {report.total:,} rows of {len(set(customer_ids))} customer(s); the erasure is logged (hashed) in "
@@ -148,25 +201,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             _generate(args.out, args.customers, args.seed, args.messy)
             return 0
         if args.command == "demo":
-            root = args.dir.resolve()
-            if root.exists():
-                shutil.rmtree(root)
-            _generate(root / "landing", args.customers, args.seed, messy=False)
-            settings = load_settings(
-                overrides={
-                    "landing_dir": root / "landing",
-                    "lake_dir": root / "lake",
-                    "warehouse": root / "warehouse.duckdb",
-                    "mode": "demo",
-                }
-            )
-            return _run(settings)
+            return _demo(args)
         if args.command == "forget":
-            return _forget(load_settings(args.config), args.customer_ids)
+            return _forget(load_settings(args.config), args.customer_ids, args.wait)
         if args.command == "report":
             return _report(load_settings(args.config), args.open)
         overrides = {k: getattr(args, k) for k in ("landing_dir", "as_of", "horizon_days")}
-        return _run(load_settings(args.config, overrides=overrides))
+        return _run(load_settings(args.config, overrides=overrides), args)
     except (SettingsError, OSError, ValueError, RuntimeError) as exc:
         print(f"ltv: error: {exc}", file=sys.stderr)
         return 2

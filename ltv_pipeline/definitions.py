@@ -11,6 +11,7 @@ from ltv_pipeline.orchestration.definitions import orchestration_defs
 from ltv_pipeline.prediction.definitions import prediction_defs
 from ltv_pipeline.publish.definitions import publish_defs
 from ltv_pipeline.resources import SettingsResource
+from ltv_pipeline.run_lock import lake_locked_executor
 
 
 def build_definitions(settings: SettingsResource | None = None) -> dg.Definitions:
@@ -22,7 +23,8 @@ def build_definitions(settings: SettingsResource | None = None) -> dg.Definition
         decisions_defs(),
         publish_defs(),
         orchestration_defs(),
-        dg.Definitions(resources={"settings": settings or SettingsResource()}),
+        # every job's runs (schedules, sensor, UI) hold the lake's run lock, as `ltv run` does
+        dg.Definitions(resources={"settings": settings or SettingsResource()}, executor=lake_locked_executor),
     )
 
 

@@ -46,7 +46,8 @@ def headline_lines(settings: Settings) -> list[str]:
             change = r["recommended_spend"] / r["current_spend"] - 1 if r["current_spend"] else 0.0
             lines.append(
                 f"  {r['channel']:<14} {r['current_spend']:>12,.0f} -> {r['recommended_spend']:>12,.0f} ({change:+.0%}), "
-                f"LTV:CAC {r['ltv_to_cac']:.1f}"
+                # a channel without acquisitions in the window has no CAC, hence no ratio
+                f"LTV:CAC {'n/a' if r['ltv_to_cac'] is None else format(r['ltv_to_cac'], '.1f')}"
             )
     targets = _read(settings, "retention_targets")
     if targets is not None:

@@ -1,12 +1,15 @@
 """Materialise the whole asset graph in-process, as `ltv run` and `ltv demo` do.
 
 The in-process executor is the fastest on 2 cores (stack notes) and runs one step at a
-time, so only one step ever holds the DuckDB warehouse open.
+time, so only one step ever holds the DuckDB warehouse open. The run holds the lake's run
+lock (run_lock.py) from start to end, so no other run writes the lake meanwhile; once it
+has the lock it removes what a killed run's unfinished writes left behind.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +18,9 @@ import dagster as dg
 import polars as pl
 
 from ltv_pipeline.ingest.load_log import read_load_log
+from ltv_pipeline.lake import remove_interrupted_writes
 from ltv_pipeline.resources import SettingsResource
+from ltv_pipeline.run_lock import hold_lake
 from ltv_pipeline.settings import Settings
 
 
@@ -48,8 +53,20 @@ def _overrides(settings: Settings) -> dict[str, str]:
     return out
 
 
-def run_pipeline(settings: Settings, log_level: str = "INFO") -> RunOutcome:
-    """Materialise every asset with `settings`; raise `PipelineFailed` if a step fails."""
+def run_pipeline(
+    settings: Settings, log_level: str = "INFO", *, holder: str = "run_pipeline", wait_seconds: float = 0.0
+) -> RunOutcome:
+    """Materialise every asset with `settings`; raise `PipelineFailed` if a step fails.
+
+    Raises `LakeBusy` when another run holds the lake for longer than `wait_seconds`;
+    `holder` is how this run is named to the runs that find the lake busy.
+    """
+    with hold_lake(settings, holder, wait_seconds):
+        remove_interrupted_writes(settings)
+        return _materialise(settings, log_level)
+
+
+def _materialise(settings: Settings, log_level: str) -> RunOutcome:
     from ltv_pipeline.definitions import build_definitions
 
     started = datetime.now(UTC).replace(tzinfo=None)
@@ -66,6 +83,11 @@ def run_pipeline(settings: Settings, log_level: str = "INFO") -> RunOutcome:
     if not result.success:
         failures = [f"{event.step_key}: {_root_cause(event)}" for event in result.all_events if event.is_step_failure]
         raise PipelineFailed("; ".join(failures) or "the run failed")
+    skipped = sorted({event.step_key for event in result.all_events if event.event_type == dg.DagsterEventType.STEP_SKIPPED})
+    if skipped:
+        # a step whose inputs were never produced (e.g. dbt reported no output for a model) is
+        # a run that did not do its job, even though no step raised
+        raise PipelineFailed(f"steps skipped because an upstream output is missing: {', '.join(skipped)}")
     failed_checks = [
         f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
         for evaluation in result.get_asset_check_evaluations()
@@ -94,13 +116,15 @@ def _step_times(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[fl
 
 
 def _root_cause(event: dg.DagsterEvent) -> str:
-    """The innermost error message of a failed step: the user's error, not Dagster's wrapper."""
+    """The message of the step's own error, not of Dagster's wrappers around it (`Dagster...`
+    classes): for an error raised from another (`raise LakeWriteError(...) from exc`), the one
+    our code raised, which says what it was doing; its class is named without its module."""
     error = event.step_failure_data.error
     if error is None:
         return "failed"
-    while error.cause is not None:
+    while error.cls_name.startswith("Dagster") and error.cause is not None:
         error = error.cause
-    return error.message.strip().splitlines()[0]
+    return re.sub(r"^(?:\w+\.)+(?=\w+: )", "", error.message.strip().splitlines()[0])
 
 
 def _extra_resources(defs: dg.Definitions) -> dict[str, object]:

@@ -1,8 +1,9 @@
 """Dagster assets of the `publish` group: the contract's tables, then the readers' warehouse.
 
-`published_tables` writes every table as Parquet (atomic rename) and into the `published`
-schema of the build warehouse (one transaction), then replaces the readers' warehouse file
-with the build atomically, so no reader ever sees a half-written table or waits on a lock.
+`published_tables` writes every table as Parquet and into the `published` schema of the
+build warehouse (one transaction), copies the build beside the readers' warehouse, and only
+then renames the Parquet files and the copy into place, so no reader ever sees a half-written
+table, a mix of old and new tables, or waits on a lock.
 """
 
 import base64
@@ -17,7 +18,6 @@ from ltv_pipeline.prediction.training import TrainedModels
 from ltv_pipeline.quality.checks import expectation_checks
 from ltv_pipeline.publish.report import ReportInputs, chart_outcomes, render_report, write_report
 from ltv_pipeline.publish.tables import PUBLISHED_TABLES, published_path, publish_tables
-from ltv_pipeline.publish.warehouse import snapshot_warehouse
 from ltv_pipeline.resources import SettingsResource
 from ltv_pipeline.warehouse import read_relation
 
@@ -43,7 +43,7 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
     tables["model_parameters"] = ltv_models.btyd.parameters(as_of)
     assert set(tables) == set(PUBLISHED_TABLES)
     paths = publish_tables(resolved, tables)
-    warehouse = snapshot_warehouse(resolved)
+    warehouse = resolved.warehouse
     context.log.info(f"published {len(paths)} tables; readers' warehouse replaced at {warehouse}")
     return dg.MaterializeResult(
         metadata={

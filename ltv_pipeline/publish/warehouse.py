@@ -10,30 +10,30 @@ file open keep reading the old version; new readers get the new one; nobody wait
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 import duckdb
 
+from ltv_pipeline.lake import LakeWriteError, StagedWrites
 from ltv_pipeline.settings import Settings
+
+
+def stage_warehouse_snapshot(settings: Settings, staged: StagedWrites) -> Path:
+    """Copy the current build next to the readers' warehouse, to replace it on `staged.commit()`."""
+    build = settings.build_warehouse
+    if not build.exists():
+        raise FileNotFoundError(f"no build warehouse at {build}: run the marts first")
+    try:
+        with duckdb.connect(str(build)) as con:  # fold any write-ahead log into the file
+            con.execute("checkpoint")
+    except duckdb.Error as exc:
+        raise LakeWriteError(build, exc) from exc
+    return staged.copy(build, settings.warehouse)
 
 
 def snapshot_warehouse(settings: Settings) -> Path:
     """Atomically replace the readers' warehouse with the current build."""
-    build = settings.build_warehouse
-    if not build.exists():
-        raise FileNotFoundError(f"no build warehouse at {build}: run the marts first")
-    with duckdb.connect(str(build)) as con:  # fold any write-ahead log into the file
-        con.execute("checkpoint")
-    target = settings.warehouse
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        shutil.copyfile(build, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with StagedWrites() as staged:
+        target = stage_warehouse_snapshot(settings, staged)
+        staged.commit()
     return target
