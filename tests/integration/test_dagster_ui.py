@@ -23,7 +23,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cdp import CHROMIUM, chromium_page
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-reports"
@@ -269,36 +269,15 @@ def test_jobs_schedules_and_sensor_are_listed(repository: dict[str, Any], expect
 
 # ---- what a user sees in a browser ----------------------------------------------------
 
-CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-
-
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A headless Chromium tab, with the DevTools helpers of the report's browser test."""
+    """A headless Chromium tab (tests/integration/cdp.py)."""
     if CHROMIUM is None:
         pytest.skip("headless Chromium is not installed (Debian: apt-get install -y chromium); "
                     "the browser check of the Dagster UI needs it")
-    ws_client = pytest.importorskip("websockets.sync.client", reason="the `websockets` package drives Chromium")
-    from test_report_browser import FLAGS, Page, _call
-
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    process = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        port_file, deadline = profile / "DevToolsActivePort", time.monotonic() + 30
-        while not (port_file.exists() and len(port_file.read_text().splitlines()) >= 2):
-            assert process.poll() is None and time.monotonic() < deadline, "Chromium did not start"
-            time.sleep(0.05)
-        port, path = port_file.read_text().splitlines()[:2]
-        with ws_client.connect(f"ws://127.0.0.1:{port}{path}", max_size=None) as connection:
-            target = _call(connection, "Target.createTarget", {"url": "about:blank"}, [], None, 1)["targetId"]
-            session = _call(connection, "Target.attachToTarget", {"targetId": target, "flatten": True}, [], None, 2)["sessionId"]
-            tab = Page(connection, session)
-            for domain in ("Page", "Runtime", "Log"):
-                tab.call(f"{domain}.enable")
-            yield tab
-    finally:
-        _stop_group(process)
+    pytest.importorskip("websockets.sync.client", reason="the `websockets` package drives Chromium")
+    with chromium_page(tmp_path_factory.mktemp("chromium-profile"), stop=_stop_group) as tab:
+        yield tab
 
 
 LOADING = re.compile(r"Loading(…|\.\.\.)")
