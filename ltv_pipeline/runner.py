@@ -83,7 +83,7 @@ def _materialise(settings: Settings, log_level: str) -> RunOutcome:
     if not result.success:
         failures = [f"{event.step_key}: {_root_cause(event)}" for event in result.all_events if event.is_step_failure]
         raise PipelineFailed("; ".join(failures) or "the run failed")
-    skipped = sorted({event.step_key for event in result.all_events if event.event_type == dg.DagsterEventType.STEP_SKIPPED})
+    skipped = skipped_steps(result)
     if skipped:
         # a step whose inputs were never produced (e.g. dbt reported no output for a model) is
         # a run that did not do its job, even though no step raised
@@ -98,6 +98,11 @@ def _materialise(settings: Settings, log_level: str) -> RunOutcome:
         settings=settings, load_log=log, failed_checks=failed_checks,
         step_times=_step_times(instance, result.run_id), run_id=result.run_id,
     )
+
+
+def skipped_steps(result: dg.ExecuteInProcessResult) -> list[str]:
+    """The steps Dagster skipped because an input they need was never produced."""
+    return sorted({event.step_key for event in result.all_events if event.event_type == dg.DagsterEventType.STEP_SKIPPED})
 
 
 def _step_times(instance: dg.DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
