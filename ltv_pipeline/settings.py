@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from ltv_pipeline.paths import DBT_PROJECT_DIR
+
 SOURCES: tuple[str, ...] = ("orders", "customers", "marketing_spend", "support_tickets")
 MODES: tuple[str, ...] = ("production", "demo")
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
@@ -196,6 +198,7 @@ class Settings:
                 "LTV_SPARK_SHUFFLE_PARTITIONS": str(self.spark_shuffle_partitions),
                 "LTV_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
                 "LTV_SPARK_JAVA_OPTIONS": self.spark_java_options,
+                "LTV_SPARK_LOG_CONFIG": str(DBT_PROJECT_DIR / "spark_log4j2.properties"),
                 # Spark binds its driver to the host's address, which in containers and CI
                 # sandboxes may not be reachable; a local session only needs the loopback.
                 **({"SPARK_LOCAL_IP": "127.0.0.1"} if self.spark_method == "session" and self.spark_master.startswith("local") else {}),

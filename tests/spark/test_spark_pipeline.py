@@ -17,6 +17,7 @@ stay in the test's temp dir.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -92,6 +93,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
         # progress bar glued to dbt's JSON lines, fixed in profiles.yml).
         skipped = [line for line in output.splitlines() if "did not yield or return expected outputs" in line or "Skipping step" in line]
         assert skipped == [], f"`ltv run` on {name} skipped steps:\n" + "\n".join(line[:300] for line in skipped[:5])
+    # It happened again, intermittently, with the JVM's log lines (written to the same pipe
+    # while dbt wrote an event): the driver logs to <spark_dir>/spark.log, never the console.
+    jvm_lines = re.findall(r"^.*\d\d/\d\d/\d\d \d\d:\d\d:\d\d (?:WARN|ERROR|INFO) \w+: .*$", (root / "spark" / "output.txt").read_text(errors="replace"), re.M)
+    assert jvm_lines == [], "the Spark driver logged to the console:\n" + "\n".join(jvm_lines[:5])
+    assert (root / "spark" / "spark" / "spark.log").exists()
     settings = {
         name: load_settings(env={k: v for k, v in env.items() if k.startswith("LTV_")}, cwd=root / name)
         for name, env in (("duckdb", _env(root, "duckdb")), ("spark", spark_env))
