@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ltv_pipeline.marts.project import dbt_executable, dbt_project, prepare_dbt_manifest  # noqa: E402
-from ltv_pipeline.marts.resources import dbt_vars_arg  # noqa: E402
+from ltv_pipeline.marts.resources import dbt_vars_env  # noqa: E402
 from ltv_pipeline.settings import Settings, load_settings  # noqa: E402
 
 GENERATED_MAX = 20_000
@@ -133,11 +133,11 @@ def build(settings: Settings, args: list[str], log_dir: Path) -> dict:
     project = dbt_project()
     log_dir.mkdir(parents=True, exist_ok=True)
     command = [
-        dbt_executable(), *args, *dbt_vars_arg(settings, settings.as_of),
+        dbt_executable(), *args,
         "--project-dir", str(project.project_dir), "--profiles-dir", str(project.profiles_dir),
         "--target-path", str(log_dir), "--log-path", str(log_dir),
     ]
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **settings.dbt_env(), **dbt_vars_env(settings, settings.as_of), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     launched = datetime.now(timezone.utc).replace(tzinfo=None)
     t0 = time.perf_counter()
     with open(log_dir / "stdout.txt", "w") as out, open(log_dir / "stderr.txt", "w") as err:

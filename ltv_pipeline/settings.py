@@ -158,7 +158,10 @@ class Settings:
         )
 
     def dbt_vars(self, as_of: date) -> dict[str, Any]:
-        """The dbt vars every model reads; one definition shared by CLI, Dagster and tests."""
+        """The dbt vars every model reads; one definition shared by CLI, Dagster and tests.
+
+        They reach dbt in the environment variable LTV_DBT_VARS (`dbt_vars_env` in
+        ltv_pipeline/marts/resources.py), which the models read through `ltv_var`."""
         return {
             "as_of": as_of.isoformat(),
             "horizon_days": self.horizon_days,

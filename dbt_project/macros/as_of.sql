@@ -1,16 +1,17 @@
 {#
     The analysis date every model is computed "as of" (inclusive).
 
-    It comes from the dbt var `as_of` (ISO date), which the pipeline sets from
-    `Settings.dbt_vars(as_of)`. Staging filters every dated row to `<= as_of_date()`, so no
-    model downstream can see anything that happened after it.
+    It comes from the var `as_of` (ISO date): `--vars '{as_of: ...}'` by hand, or what the
+    pipeline passes from `Settings.dbt_vars(as_of)` (`ltv_var`, macros/run_vars.sql).
+    Staging filters every dated row to `<= as_of_date()`, so no model downstream can see
+    anything that happened after it.
 #}
 {% macro as_of_date() -%}
-    {%- set value = var('as_of', none) -%}
+    {%- set value = ltv_var('as_of') -%}
     {%- if execute and value is none -%}
         {{ exceptions.raise_compiler_error(
             "dbt var `as_of` is not set: pass --vars '{as_of: YYYY-MM-DD}' "
-            ~ "(the pipeline passes Settings.dbt_vars(as_of))"
+            ~ "(the pipeline passes Settings.dbt_vars(as_of) in LTV_DBT_VARS)"
         ) }}
     {%- endif -%}
     cast('{{ value }}' as date)

@@ -39,7 +39,7 @@
 
 {#- True when this build may restrict a model to the changed customers. -#}
 {% macro incremental_window_known() -%}
-    {{ return(var('changed_since', none) is not none and var('previous_as_of', none) is not none and is_incremental()) }}
+    {{ return(ltv_var('changed_since') is not none and ltv_var('previous_as_of') is not none and is_incremental()) }}
 {%- endmacro %}
 
 
@@ -50,8 +50,8 @@
 #}
 {% macro only_changed_customers(column='customer_id', churn_shift_days=none) -%}
     {%- if incremental_window_known() -%}
-        {%- set since = "cast('" ~ var('changed_since') ~ "' as " ~ utc_timestamp_type() ~ ")" -%}
-        {%- set previous = "cast('" ~ var('previous_as_of') ~ "' as date)" %}
+        {%- set since = "cast('" ~ ltv_var('changed_since') ~ "' as " ~ utc_timestamp_type() ~ ")" -%}
+        {%- set previous = "cast('" ~ ltv_var('previous_as_of') ~ "' as date)" %}
     and {{ column }} in (
         select customer_id from {{ ref('stg_raw__orders') }}
         where loaded_at > {{ since }} or order_date > {{ previous }}

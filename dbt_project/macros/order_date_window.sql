@@ -9,19 +9,35 @@
 #}
 
 
+{#
+    dbt's `should_full_refresh` (every materialization and `is_incremental()` ask it), with
+    one rule added: a daily-partitioned model (tag `daily_partitioned`) is rebuilt whole
+    exactly when the run names no window of days, whatever `--full-refresh` says; with a
+    window it replaces those days only. Decided here, when dbt executes, because the window
+    comes from the pipeline's LTV_DBT_VARS, which parsing never reads (macros/run_vars.sql):
+    a `full_refresh=...` model config is fixed at parse time.
+#}
+{% macro should_full_refresh() -%}
+    {%- if model is not none and 'daily_partitioned' in model.get('tags', []) -%}
+        {{ return(not order_date_window_is_set()) }}
+    {%- endif -%}
+    {{ return(dbt.should_full_refresh()) }}
+{%- endmacro %}
+
+
 {# True when the run names a window of days (either bound). #}
 {% macro order_date_window_is_set() -%}
-    {{ return(var('min_order_date', none) is not none or var('max_order_date', none) is not none) }}
+    {{ return(ltv_var('min_order_date') is not none or ltv_var('max_order_date') is not none) }}
 {%- endmacro %}
 
 
 {# A predicate on a date column: inside the window, or `1 = 1` when the run names none. #}
 {% macro order_date_window(column) -%}
     {%- set bounds = [] -%}
-    {%- if var('min_order_date', none) is not none -%}
+    {%- if ltv_var('min_order_date') is not none -%}
         {%- do bounds.append(column ~ ' >= ' ~ order_date_window_literal('min_order_date')) -%}
     {%- endif -%}
-    {%- if var('max_order_date', none) is not none -%}
+    {%- if ltv_var('max_order_date') is not none -%}
         {%- do bounds.append(column ~ ' <= ' ~ order_date_window_literal('max_order_date')) -%}
     {%- endif -%}
     ({{ bounds | join(' and ') if bounds else '1 = 1' }})
@@ -30,7 +46,7 @@
 
 {# A window var as a SQL date literal; anything but an ISO date fails the run with its name. #}
 {% macro order_date_window_literal(name) -%}
-    {%- set value = var(name) | string -%}
+    {%- set value = ltv_var(name) | string -%}
     {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', value) -%}
         {{ exceptions.raise_compiler_error("dbt var `" ~ name ~ "` must be an ISO date (YYYY-MM-DD), got " ~ value) }}
     {%- endif -%}

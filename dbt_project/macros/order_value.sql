@@ -24,7 +24,7 @@
 
 {# A numeric dbt var as a double (a bare literal like 2.0 would be typed decimal by DuckDB). #}
 {% macro number_var(name) -%}
-    cast({{ var(name) }} as double)
+    cast({{ ltv_var(name) }} as double)
 {%- endmacro %}
 
 

@@ -4,6 +4,9 @@
 `DbtProject.prepare_if_dev()` only builds it under `dagster dev`. The CLI, the
 Definitions and the test fixtures therefore all call `prepare_dbt_manifest()`, which runs
 `dbt parse` when the manifest is missing or older than any file of the project.
+
+Every dbt invocation also starts from a saved parse (`reused_parse`), so that it re-parses
+only the files that changed instead of the whole project.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import contextlib
 import fcntl
 import functools
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -24,6 +29,12 @@ from dagster_dbt import DbtProject
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 """`dbt_project/` at the repository root, next to the `ltv_pipeline` package."""
+
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+"""dbt's saved parse, which a later invocation re-uses when its vars and profile are the same."""
+
+_SAVED_PARSES_KEPT = 8
+"""Saved parses kept per profile environment in `target/saved_parses/` (the newest)."""
 
 _PROJECT_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 
@@ -68,6 +79,67 @@ def dbt_environment(env: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def dbt_target_dir(name: str) -> Path:
+    """A new, unique folder under the project's `target/` for one dbt invocation's artifacts."""
+    project = dbt_project()
+    return project.project_dir / project.target_path / f"{name}-{uuid.uuid4().hex[:7]}"
+
+
+def _saved_parse_for(env: Mapping[str, str]) -> Path:
+    project = dbt_project()
+    key = hashlib.sha256(json.dumps(dict(env), sort_keys=True).encode()).hexdigest()[:16]
+    return project.project_dir / project.target_path / "saved_parses" / f"{key}.msgpack"
+
+
+@contextlib.contextmanager
+def reused_parse(target_path: Path, env: Mapping[str, str]) -> Iterator[None]:
+    """Around one dbt invocation into `target_path`: start it from the saved parse of the
+    last invocation with the same `env` (the settings' `dbt_env()`), and keep its own after.
+
+    dbt re-uses a saved parse (`partial_parse.msgpack` in the target folder) only when the
+    command line's vars and the profile's connection (for DuckDB the warehouse's path) are
+    the ones it was saved with; otherwise it parses the whole project again (seconds). The
+    vars are kept off the command line (`dbt_vars_env`), and the saved parses are kept per
+    `env`, because `prepare_dbt_manifest` parses with a placeholder warehouse that no run
+    uses. Without one for `env`, the project's own (`target/partial_parse.msgpack`) is
+    copied, as dagster-dbt does. dbt checks every saved parse itself (version, vars,
+    profile, each file's checksum) and re-parses what differs, so an outdated one costs
+    time, never correctness.
+    """
+    target_path = Path(target_path)
+    destination = target_path / PARTIAL_PARSE_FILE
+    saved = _saved_parse_for(env)
+    if not destination.exists():
+        target_path.mkdir(parents=True, exist_ok=True)
+        project = dbt_project()
+        for candidate in (saved, project.project_dir / project.target_path / PARTIAL_PARSE_FILE):
+            try:
+                shutil.copy(candidate, destination)
+                break
+            except FileNotFoundError:  # none yet, or pruned meanwhile by another process
+                continue
+    try:
+        yield
+    finally:
+        if destination.exists():
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            partial = saved.with_name(f".{saved.stem}.{uuid.uuid4().hex[:7]}.tmp")
+            try:
+                shutil.copy(destination, partial)
+                os.replace(partial, saved)  # atomic: a reader copies the old file or the new one
+            finally:
+                partial.unlink(missing_ok=True)
+            for stale in sorted(saved.parent.glob("*.msgpack"), key=_mtime_or_zero, reverse=True)[_SAVED_PARSES_KEPT:]:
+                stale.unlink(missing_ok=True)
+
+
+def _mtime_or_zero(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
@@ -138,7 +210,7 @@ def prepare_dbt_manifest(force: bool = False) -> Path:
             if completed.returncode != 0 or not (scratch / "manifest.json").exists():
                 output = (completed.stdout + completed.stderr).strip()
                 raise RuntimeError(f"dbt parse failed in {project.project_dir}:\n{output}")
-            for name in ("partial_parse.msgpack", "manifest.json"):  # manifest last: it marks completion
+            for name in (PARTIAL_PARSE_FILE, "manifest.json"):  # manifest last: it marks completion
                 if (scratch / name).exists():
                     os.replace(scratch / name, target_dir / name)
         finally:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ltv_pipeline.lake import resolve_as_of
-from ltv_pipeline.marts.project import dbt_executable, dbt_project, prepare_dbt_manifest
-from ltv_pipeline.marts.resources import dbt_vars_arg
+from ltv_pipeline.marts.project import dbt_executable, dbt_project, prepare_dbt_manifest, reused_parse
+from ltv_pipeline.marts.resources import dbt_vars_env
 from ltv_pipeline.settings import Settings
 
 
@@ -51,13 +51,15 @@ def run_dbt(
     echo: bool = False,
     extra_vars: Mapping[str, Any] | None = None,
 ) -> DbtRun:
-    """Run `dbt <args> --vars <settings.dbt_vars(as_of)>` with the settings' `dbt_env()`.
+    """Run `dbt <args>` with the settings' `dbt_env()` and their vars as of `as_of`.
 
-    `as_of` defaults to `resolve_as_of(settings)`. Artifacts go to a scratch target folder
-    that is removed afterwards, unless `target_path` is given (e.g. the project's own
-    `target/` for `docs generate`). `echo` lets dbt print to this process's terminal as it
-    goes instead of capturing its output. `extra_vars` adds per-build vars (see
-    `dbt_vars_arg`). Raises `DbtRunError` when dbt fails.
+    The vars (`settings.dbt_vars(as_of)` plus `extra_vars`, the per-build ones) go in the
+    environment variable LTV_DBT_VARS, not `--vars` (see `dbt_vars_env`), and dbt starts
+    from a saved parse (`reused_parse`), so it re-parses only what changed. `as_of` defaults to
+    `resolve_as_of(settings)`. Artifacts go to a scratch target folder that is removed
+    afterwards, unless `target_path` is given (e.g. the project's own `target/` for `docs
+    generate`). `echo` lets dbt print to this process's terminal as it goes instead of
+    capturing its output. Raises `DbtRunError` when dbt fails.
     """
     prepare_dbt_manifest()
     project = dbt_project()
@@ -68,15 +70,19 @@ def run_dbt(
         scratch = Path(tempfile.mkdtemp(prefix=".run-", dir=project.project_dir / project.target_path))
         target_path = scratch
     command = [
-        dbt_executable(), *args, *dbt_vars_arg(settings, as_of, extra_vars),
+        dbt_executable(), *args,
         "--project-dir", str(project.project_dir),
         "--profiles-dir", str(project.profiles_dir),
         "--target-path", str(target_path),
         "--log-path", str(target_path),
     ]
-    env = {**os.environ, **settings.dbt_env(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ, **settings.dbt_env(), **dbt_vars_env(settings, as_of, extra_vars),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     try:
-        completed = subprocess.run(command, env=env, capture_output=not echo, text=True, check=False)
+        with reused_parse(Path(target_path), settings.dbt_env()):
+            completed = subprocess.run(command, env=env, capture_output=not echo, text=True, check=False)
         results_path = Path(target_path) / "run_results.json"
         run_results = json.loads(results_path.read_text()) if results_path.exists() else {}
     finally:

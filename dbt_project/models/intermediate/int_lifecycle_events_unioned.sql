@@ -20,7 +20,7 @@ with
 orders as (
 
     select * from {{ ref('orders') }}
-    where true {{ only_changed_customers(churn_shift_days=var('churn_days')) }}
+    where true {{ only_changed_customers(churn_shift_days=ltv_var('churn_days')) }}
 
 ),
 
@@ -36,14 +36,14 @@ churned as (
 
     select
         customer_id,
-        {{ add_days(var('churn_days'), 'order_date') }} as event_date,
+        {{ add_days(ltv_var('churn_days'), 'order_date') }} as event_date,
         'churned' as event_type,
         -1 as active_delta
 
     from orders
     where
-        (days_to_next_order is null and {{ add_days(var('churn_days'), 'order_date') }} <= {{ as_of_date() }})
-        or days_to_next_order > {{ var('churn_days') }}
+        (days_to_next_order is null and {{ add_days(ltv_var('churn_days'), 'order_date') }} <= {{ as_of_date() }})
+        or days_to_next_order > {{ ltv_var('churn_days') }}
 
 ),
 
@@ -51,7 +51,7 @@ reactivated as (
 
     select customer_id, order_date as event_date, 'reactivated' as event_type, 1 as active_delta
     from orders
-    where days_since_previous_order > {{ var('churn_days') }}
+    where days_since_previous_order > {{ ltv_var('churn_days') }}
 
 ),
 

@@ -56,7 +56,7 @@ final as (
         coalesce(tickets.tickets, 0) * {{ number_var('support_cost_per_ticket') }} as support_cost,
         customers.margin - coalesce(tickets.tickets, 0) * {{ number_var('support_cost_per_ticket') }} as margin_after_support,
         case
-            when customers.is_purchaser then customers.recency_days >= {{ var('churn_days') }}
+            when customers.is_purchaser then customers.recency_days >= {{ ltv_var('churn_days') }}
         end as is_churned,
         rfm.recency_score,
         rfm.frequency_score,

@@ -5,14 +5,15 @@
     (macros/order_date_window.sql). A day can be a partition because its facts depend on
     that day's rows of the `orders` mart alone; the `orders` mart itself cannot be one (an
     order's sequence number and next-order gap change with the customer's later orders).
-    Without the vars the table is rebuilt whole.
+    Without the vars the table is rebuilt whole (`should_full_refresh`, in
+    macros/order_date_window.sql: the window is known only when dbt executes, so it cannot
+    be a `full_refresh` config, which dbt fixes while parsing).
 #}
 {{
     config(
         materialized=daily_partitioned_materialization(),
         incremental_strategy='delete+insert',
         unique_key=['order_date', 'acquisition_channel'],
-        full_refresh=not order_date_window_is_set(),
         on_schema_change='sync_all_columns',
         pre_hook="{{ delete_order_date_window('order_date') }}",
         tags=['daily_partitioned'],

@@ -174,7 +174,7 @@ final as (
         breakdown_value,
         period_month,
         {{ add_months(1, 'period_month') }} <= {{ add_days(1, as_of_date()) }} as is_complete_month,
-        {{ var('churn_days') }} as churn_days,
+        {{ ltv_var('churn_days') }} as churn_days,
         active_at_end - net_change as active_at_start,
         new_customers,
         reactivated_customers,
