@@ -23,8 +23,8 @@ HORIZON = 365
 LABELS = ("label_available", "label_orders", "label_margin", "label_churn")
 
 
-def _features(settings) -> pl.DataFrame:
-    run_dbt(settings, ["run", "--select", "+customer_features"], as_of=AS_OF)
+def _features(settings, as_of: date = AS_OF) -> pl.DataFrame:
+    run_dbt(settings, ["run", "--select", "+customer_features"], as_of=as_of)
     with duckdb.connect(str(settings.build_warehouse), read_only=True) as con:
         return con.sql("select * from features.customer_features").pl().sort("customer_id", "cutoff_role")
 
@@ -69,3 +69,22 @@ def test_changing_data_after_the_evaluate_cutoff_leaves_its_features_unchanged(t
     old_labels = before.filter(pl.col("cutoff_role") == "evaluate")["label_margin"]
     new_labels = after.filter(pl.col("cutoff_role") == "evaluate")["label_margin"]
     assert not old_labels.equals(new_labels)
+
+
+def test_the_score_cutoff_has_the_features_of_the_same_day_as_a_past_cutoff(tmp_path):
+    """Training/serving skew guard: the score cutoff is computed from the per-customer
+    history and recent orders, a past cutoff from every purchase day up to it
+    (customer_features.sql). Scored as of day D, a customer must get exactly the features
+    a later build trains on for day D."""
+    generate_business(tmp_path / "landing", n_customers=800, seed=4)
+    settings = _settings(tmp_path)
+    for source in SPECS:
+        ingest_source(settings, source)
+    day = AS_OF - timedelta(days=HORIZON)
+    scored = _features(settings, as_of=day).filter(pl.col("cutoff_role") == "score")
+    later = _features(settings).filter(pl.col("cutoff_role") == "evaluate")
+    assert later["cutoff_date"].unique().to_list() == [day]
+    assert scored.height > 200 and scored["frequency"].max() >= 3 and scored["orders_30d"].sum() > 0
+    assert scored["ipt_std"].drop_nulls().len() > 50
+    columns = [c for c in scored.columns if c not in (*LABELS, "cutoff_role")]
+    assert_frame_equal(scored.select(columns), later.select(columns), check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
