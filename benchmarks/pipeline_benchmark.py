@@ -456,6 +456,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.keep and not args.work:
         parser.error("--keep needs --work")
+    if args.work:
+        args.work.mkdir(parents=True, exist_ok=True)
     inc = None if args.no_incremental else (args.incremental_size or (1_000_000 if 1_000_000 in args.sizes else max(args.sizes)))
     meta = _meta()
     results = []

@@ -13,7 +13,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from ltv_pipeline.lake import resolve_as_of
 from ltv_pipeline.marts.incremental import plan_build, record_build
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT
-from ltv_pipeline.marts.project import dbt_environment, dbt_project, dbt_target_dir, prepare_dbt_manifest, reused_parse
+from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
 from ltv_pipeline.marts.resources import dbt_vars_env
 from ltv_pipeline.prediction.reuse import models_need_training
 from ltv_pipeline.resources import SettingsResource
@@ -104,8 +104,8 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
         # The vars travel in the environment, not as `--vars`, and the invocation starts from
         # the last one's saved parse: dbt then re-parses nothing unless the project changed.
         vars_env = dbt_vars_env(resolved, as_of, {**plan.dbt_vars(), "feature_history": feature_history})
-        target_path = dbt_target_dir(f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}")
-        with dbt_environment({**resolved.dbt_env(), **vars_env}), reused_parse(target_path, resolved.dbt_env()):
+        name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}"
+        with dbt_invocation(name, resolved.dbt_env(), vars_env) as target_path:
             # dbt's unit tests check the SQL logic on fixed rows, not the data: they belong to CI
             # (tests/dbt runs them), and here would cost every run seconds of fixture tables.
             invocation = dbt.cli(

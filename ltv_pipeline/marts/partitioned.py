@@ -18,7 +18,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from ltv_pipeline.lake import resolve_as_of
 from ltv_pipeline.marts.assets import WAREHOUSE_POOL, LtvDbtTranslator, _relations_by_unique_id, _row_counts, _unique_id
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT, daily_partitions, order_date_vars
-from ltv_pipeline.marts.project import dbt_environment, dbt_project, dbt_target_dir, prepare_dbt_manifest, reused_parse
+from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
 from ltv_pipeline.marts.resources import dbt_vars_env
 from ltv_pipeline.publish.warehouse import snapshot_warehouse
 from ltv_pipeline.resources import SettingsResource
@@ -72,9 +72,9 @@ def daily_partitioned_dbt_assets() -> dg.AssetsDefinition:
         resolved.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
         # The vars (with the window's days) travel in the environment and the invocation starts
         # from a saved parse, as in `ltv_dbt_models` (marts/assets.py).
-        target_path = dbt_target_dir(f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}")
         vars_env = dbt_vars_env(resolved, as_of, window)
-        with dbt_environment({**resolved.dbt_env(), **vars_env}), reused_parse(target_path, resolved.dbt_env()):
+        name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}"
+        with dbt_invocation(name, resolved.dbt_env(), vars_env) as target_path:
             # Unit tests check the SQL on fixed rows, not the data: CI runs them (as for the other models).
             invocation = dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test"],

@@ -87,6 +87,16 @@ def dbt_target_dir(name: str) -> Path:
     return project.project_dir / project.target_path / f"{name}-{uuid.uuid4().hex[:7]}"
 
 
+@contextlib.contextmanager
+def dbt_invocation(name: str, dbt_env: Mapping[str, str], vars_env: Mapping[str, str]) -> Iterator[Path]:
+    """Around one dbt invocation of an asset: yields a new target folder (`dbt_target_dir(name)`),
+    with the settings' `dbt_env` and the run's vars (`dbt_vars_env`) in the environment, and
+    the invocation starting from the saved parse for `dbt_env` (`reused_parse`)."""
+    target_path = dbt_target_dir(name)
+    with dbt_environment({**dbt_env, **vars_env}), reused_parse(target_path, dbt_env):
+        yield target_path
+
+
 def _saved_parse_for(env: Mapping[str, str]) -> Path:
     project = dbt_project()
     key = hashlib.sha256(json.dumps(dict(env), sort_keys=True).encode()).hexdigest()[:16]

@@ -3,19 +3,45 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import cached_property
+from importlib.metadata import version as installed_version
+from pathlib import Path
 from typing import Any
 
 from dagster_dbt import DbtCliResource
+from packaging import version
 
 from ltv_pipeline.marts.project import dbt_executable, dbt_project
 from ltv_pipeline.settings import Settings
 
 
+class LtvDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource without the two start-up costs it pays on every `cli()` call
+    (measured at 1M customers: 4.5 s per dbt step, two steps per run).
+
+    - `dbt --version` in a subprocess (2.8 s) to learn the dbt version: the dbt next to
+      this Python is the installed `dbt-core` package, whose version is known without it.
+    - An in-process dbt adapter (1.7 s: profile, project, macros) that dagster-dbt uses only
+      for `fetch_column_metadata()` and `fetch_row_counts()`; the assets here count rows
+      themselves once dbt has released the warehouse (marts/assets.py), so none is made.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return version.parse(installed_version("dbt-core"))
+        return super()._cli_version  # a dbt found elsewhere on PATH: ask it
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
     """The dbt CLI resource: the project's own dbt, whatever PATH says."""
-    return DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
+    return LtvDbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
 
 
 DBT_VARS_ENV = "LTV_DBT_VARS"
