@@ -182,6 +182,21 @@ def test_chunked_scoring_equals_unchunked(ltv_model, churn_model, ltv_scores, te
     assert predict_ltv(ltv_model, test_frame.head(0)).columns == ltv_scores.columns
 
 
+def test_inplace_predictions_equal_dmatrix_predictions(ltv_model, test_frame):
+    """Scoring predicts in place (no DMatrix); XGBoost's DMatrix path is the reference,
+    also for missing values."""
+    import xgboost as xgb
+
+    from ltv_pipeline.prediction.boosted.boost import predict_boosters
+
+    x = design_matrix(test_frame, ltv_model.spec)
+    x[::5, 0] = np.nan
+    boosters = ltv_model.load_boosters()
+    inplace = predict_boosters(boosters, x, nthread=1)
+    for role, booster in boosters.items():
+        np.testing.assert_array_equal(inplace[role], booster.predict(xgb.DMatrix(x)))
+
+
 def test_artifact_round_trip_gives_identical_predictions(ltv_model, churn_model, ltv_scores, test_frame):
     for model in (ltv_model, churn_model):
         raw = model.to_bytes()

@@ -323,6 +323,24 @@ def test_clv_is_the_daily_discounted_sum():
     np.testing.assert_allclose(clv, by_day * expected_average_value(GG_TRUE, x, m), rtol=1e-10)
 
 
+def test_clv_in_many_chunks_on_threads_is_the_daily_discounted_sum(monkeypatch):
+    """Small chunks (a few (x, T) pairs each) on several threads: every chunk's rows land
+    where they belong, equal to one thread and to the daily sum computed directly."""
+    from ltv_pipeline.prediction.btyd import clv as clv_module
+
+    T, x, t_x, m, *_ = _simulated_weeks(400, seed=12)
+    days = np.arange(0, 91)
+    cumulative = expected_transactions_grid(BG_WEEKS, days / 7.0, x, t_x, T)
+    direct = (np.diff(cumulative, axis=1) @ (1.1 ** (-days[1:] / 365.0))) * expected_average_value(GG_TRUE, x, m)
+    monkeypatch.setattr(clv_module, "_CHUNK_CELLS", 90 * 7)  # 7 pairs per chunk
+    results = {}
+    for threads in (1, 3):
+        monkeypatch.setattr(clv_module, "_CURVE_THREADS", threads)
+        results[threads] = discounted_clv(BG_WEEKS, GG_TRUE, x, t_x, T, m, 90, 0.1, "week")
+    np.testing.assert_array_equal(results[3], results[1])
+    np.testing.assert_allclose(results[3], direct, rtol=1e-10)
+
+
 def test_clv_grows_with_horizon_and_shrinks_with_discount():
     T, x, t_x, m, *_ = _simulated_weeks(2_000, seed=10)
     clvs = [discounted_clv(BG_WEEKS, GG_TRUE, x, t_x, T, m, h, 0.1, "week") for h in (30, 180, 365, 730)]
