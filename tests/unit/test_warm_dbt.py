@@ -1,0 +1,99 @@
+"""`ltv-dbt` through a warm starter must be the `dbt` it replaces: same output, exit code,
+working folder and environment; and it must fall back to a cold dbt when no starter serves."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ltv_pipeline.warm_dbt import SOCKET_ENV, WarmDbt
+
+BIN = Path(sys.executable).parent
+LTV_DBT = BIN / "ltv-dbt"
+DBT = BIN / "dbt"
+
+pytestmark = pytest.mark.skipif(not LTV_DBT.exists(), reason="the package's console scripts are not installed")
+
+
+def _run(executable: Path, args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(executable), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def warm():
+    with WarmDbt() as starter:
+        yield starter
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != SOCKET_ENV}
+    return {**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **extra}
+
+
+def test_a_command_through_the_starter_prints_and_exits_as_dbt_does(warm: WarmDbt, tmp_path: Path):
+    profiles = tmp_path / "profiles-here"
+    env = _env(DBT_PROFILES_DIR=str(profiles))
+    for args in (["debug", "--config-dir"], ["no-such-command"]):
+        cold = _run(DBT, args, env, tmp_path)
+        hot = _run(LTV_DBT, args, {**env, SOCKET_ENV: warm.socket}, tmp_path)
+        assert (hot.returncode, _without_clock(hot.stdout), hot.stderr) == (cold.returncode, _without_clock(cold.stdout), cold.stderr)
+        if args[0] == "debug":
+            assert hot.returncode == 0 and str(profiles) in hot.stdout  # the caller's environment reached dbt
+        else:
+            assert hot.returncode == 2 and "No such command" in hot.stderr
+
+
+def _without_clock(text: str) -> str:
+    """dbt's text log starts lines with the time of day."""
+    return "\n".join(line.split("  ", 1)[-1] for line in text.splitlines())
+
+
+def _dbt_pid(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, int]:
+    """(pid of the `ltv-dbt` process, pid dbt reports in its JSON log)."""
+    process = subprocess.Popen([str(LTV_DBT), "--log-format", "json", *args], env=env, cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    return process.pid, json.loads(out.splitlines()[0])["info"]["pid"]
+
+
+def test_each_command_runs_in_a_new_process_forked_from_the_starter(warm: WarmDbt, tmp_path: Path):
+    env = _env(**{SOCKET_ENV: warm.socket})
+    first_client, first_dbt = _dbt_pid(["debug", "--config-dir"], env, tmp_path)
+    second_client, second_dbt = _dbt_pid(["debug", "--config-dir"], env, tmp_path)
+    # not the client itself (a fallback execs dbt in the client's process), not the starter,
+    # and not one process serving both
+    assert first_dbt not in (first_client, warm._process.pid, second_dbt)
+    assert second_dbt not in (second_client, warm._process.pid)
+
+
+def test_without_a_starter_ltv_dbt_is_the_cold_dbt(tmp_path: Path):
+    gone = str(tmp_path / "no-starter-here")
+    for env in (_env(), _env(**{SOCKET_ENV: gone})):
+        client, dbt = _dbt_pid(["debug", "--config-dir"], env, tmp_path)
+        assert dbt == client  # dbt itself, exec'd in place of the client
+
+
+def test_the_starter_exits_when_the_process_that_started_it_dies(tmp_path: Path):
+    owner = subprocess.run(
+        [sys.executable, "-c", "import os; from ltv_pipeline.warm_dbt import WarmDbt; "
+         "w = WarmDbt(); print(w._process.pid, flush=True); os._exit(0)"],
+        capture_output=True, text=True, check=True,
+    )
+    pid = int(owner.stdout.split()[0])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
