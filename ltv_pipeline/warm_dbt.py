@@ -69,15 +69,19 @@ def main() -> int:
     if sock is None:
         os.execv(_real_dbt(), [_real_dbt(), *sys.argv[1:]])
     request = json.dumps({"argv": [_real_dbt(), *sys.argv[1:]], "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
+    forwarded = (signal.SIGINT, signal.SIGTERM)
+    signal.pthread_sigmask(signal.SIG_BLOCK, forwarded)  # held until dbt's pid is known
     with sock, sock.makefile("rb") as replies:
         socket.send_fds(sock, [_HEADER.pack(len(request))], list(_STANDARD_STREAMS))
         sock.sendall(request)
         started = replies.readline()
         if not started.startswith(b"pid "):  # the starter went away before forking dbt
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, forwarded)
             os.execv(_real_dbt(), [_real_dbt(), *sys.argv[1:]])
         pid = int(started.split()[1])
-        for forwarded in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(forwarded, lambda signum, _frame: os.kill(pid, signum))
+        for signum in forwarded:
+            signal.signal(signum, lambda received, _frame: os.kill(pid, received))
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, forwarded)
         ended = replies.readline()
     # no exit line: dbt was killed before it could say (a signal, the OOM killer)
     return int(ended.split()[1]) if ended.startswith(b"exit ") else 1
@@ -102,12 +106,13 @@ def _receive_exactly(conn: socket.socket, size: int) -> bytes:
     return bytes(data)
 
 
-def _exit_code(exit: SystemExit) -> int:
-    if exit.code is None:
+def _exit_code(stop: SystemExit) -> int:
+    """The process exit code `sys.exit(stop.code)` would give."""
+    if stop.code is None:
         return 0
-    if isinstance(exit.code, int):
-        return exit.code
-    print(exit.code, file=sys.stderr)
+    if isinstance(stop.code, int):
+        return stop.code
+    print(stop.code, file=sys.stderr)
     return 1
 
 
@@ -130,8 +135,8 @@ def _run_dbt(conn: socket.socket) -> int:
     try:
         cli(prog_name="dbt")  # standalone: ends in SystemExit, as the `dbt` script's `sys.exit(cli())`
         code = 0
-    except SystemExit as exit:
-        code = _exit_code(exit)
+    except SystemExit as stop:
+        code = _exit_code(stop)
     except KeyboardInterrupt:
         code = 130
     except BaseException:

@@ -3,13 +3,17 @@ working folder and environment; and it must fall back to a cold dbt when no star
 
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from ltv_pipeline import warm_dbt
 from ltv_pipeline.warm_dbt import SOCKET_ENV, WarmDbt
 
 BIN = Path(sys.executable).parent
@@ -97,3 +101,39 @@ def _alive(pid: int) -> bool:
             return fh.read().split()[2] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_client_forwards_sigterm_to_the_dbt_it_started(tmp_path: Path):
+    # a stand-in starter whose "dbt" is a sleeping process: the client must pass the
+    # signal on to it and exit with the code the starter reports
+    sleeper = subprocess.Popen(["sleep", "60"])
+    path = str(tmp_path / "socket")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(1)
+    pid_sent = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            _request, fds = warm_dbt._receive_request(conn)
+            for fd in fds:
+                os.close(fd)
+            conn.sendall(f"pid {sleeper.pid}\n".encode())
+            pid_sent.set()
+            ended = sleeper.wait(timeout=60)
+            conn.sendall(f"exit {128 - ended if ended < 0 else ended}\n".encode())
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    client = subprocess.Popen([str(LTV_DBT), "build"], env=_env(**{SOCKET_ENV: path}))
+    try:
+        assert pid_sent.wait(timeout=30)
+        time.sleep(0.5)  # the client reads the pid line; a signal before that is held, not lost
+        client.send_signal(signal.SIGTERM)
+        assert client.wait(timeout=30) == 128 + signal.SIGTERM
+        assert sleeper.wait(timeout=5) == -signal.SIGTERM
+    finally:
+        sleeper.kill()
+        client.kill()
+        listener.close()
