@@ -293,3 +293,12 @@ def test_write_report_replaces_the_file_whole(tmp_path) -> None:
     write_report("<p>new</p>", target)
     assert target.read_text(encoding="utf-8") == "<p>new</p>"
     assert [p.name for p in target.parent.iterdir()] == ["report.html"]
+
+
+def test_charts_are_the_same_bytes_whatever_the_row_order() -> None:
+    # a report re-run on the same data must not differ: overlapping translucent cohort lines
+    # are drawn in cohort order, not in the order a (parallel) group-by happens to give
+    rows = cohort_retention()
+    shuffled = [rows.sample(fraction=1.0, shuffle=True, seed=seed) for seed in (1, 2)]
+    assert charts.cumulative_value_chart(shuffled[0]) == charts.cumulative_value_chart(shuffled[1])
+    assert charts.cohort_retention_heatmap(shuffled[0]) == charts.cohort_retention_heatmap(shuffled[1])

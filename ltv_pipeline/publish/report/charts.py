@@ -117,8 +117,8 @@ def cumulative_value_chart(
     fig = style.figure(10.0, 0.7 + 2.5 * n_rows)
     axes = fig.subplots(n_rows, n_cols, sharey=True, squeeze=False).ravel()
     for ax, channel in zip(axes, channels):
-        part = rows.filter(pl.col("acquisition_channel") == channel).sort("months_since_acquisition")
-        for _, line in part.group_by("cohort_month"):
+        part = rows.filter(pl.col("acquisition_channel") == channel).sort("cohort_month", "months_since_acquisition")
+        for _, line in part.group_by("cohort_month", maintain_order=True):
             ax.plot(line["months_since_acquisition"], line["cumulative_margin_per_customer"],
                     color=palette[channel], alpha=0.22, linewidth=0.9)
         mean = (
