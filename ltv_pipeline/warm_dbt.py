@@ -171,17 +171,6 @@ def _child(conn: socket.socket) -> None:
 
 
 def _reap(_signum: int, _frame: object) -> None:
-    """Wait for the dbt processes that ended (their CPU time then counts as the starter's children's)."""
-    while True:
-        try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
-def _reap(_signum: int, _frame: object) -> None:
     """Wait for the dbt processes that ended (so their CPU time counts as the starter's children's)."""
     while True:
         try:
