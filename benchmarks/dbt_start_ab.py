@@ -28,6 +28,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ltv_pipeline.warm_dbt import SOCKET_ENV
+
 BENCHMARK = Path(__file__).resolve().with_name("pipeline_benchmark.py")
 STEPS = {"ltv_dbt_models": "marts (dbt)", "ltv_dbt_daily_models": "daily facts (dbt)", "customer_predictions": "scoring"}
 
@@ -37,9 +39,9 @@ def daily_run(lake: Path, work: Path, cold: bool) -> dict:
     copy = work / lake.name
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(lake, copy, symlinks=True)
-    env = {k: v for k, v in os.environ.items() if k != "LTV_WARM_DBT_SOCKET"}
+    env = {k: v for k, v in os.environ.items() if k != SOCKET_ENV}
     if cold:
-        env["LTV_WARM_DBT_SOCKET"] = str(work / "no-starter" / "socket")
+        env[SOCKET_ENV] = str(work / "no-starter" / "socket")
     proc = subprocess.run(
         [sys.executable, str(BENCHMARK), "child", "incremental", "1000000", str(copy), "0"],
         capture_output=True, text=True, env=env, check=False,

@@ -64,11 +64,13 @@ def _connect(path: str) -> socket.socket | None:
 
 def main() -> int:
     """`ltv-dbt ARGS...`: `dbt ARGS...`, through the run's warm starter when there is one."""
+    dbt = _real_dbt()
+    argv = [dbt, *sys.argv[1:]]
     path = os.environ.get(SOCKET_ENV)
     sock = _connect(path) if path else None
     if sock is None:
-        os.execv(_real_dbt(), [_real_dbt(), *sys.argv[1:]])
-    request = json.dumps({"argv": [_real_dbt(), *sys.argv[1:]], "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
+        os.execv(dbt, argv)
+    request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
     forwarded = (signal.SIGINT, signal.SIGTERM)
     signal.pthread_sigmask(signal.SIG_BLOCK, forwarded)  # held until dbt's pid is known
     with sock, sock.makefile("rb") as replies:
@@ -77,7 +79,7 @@ def main() -> int:
         started = replies.readline()
         if not started.startswith(b"pid "):  # the starter went away before forking dbt
             signal.pthread_sigmask(signal.SIG_UNBLOCK, forwarded)
-            os.execv(_real_dbt(), [_real_dbt(), *sys.argv[1:]])
+            os.execv(dbt, argv)
         pid = int(started.split()[1])
         for signum in forwarded:
             signal.signal(signum, lambda received, _frame: os.kill(pid, received))
