@@ -251,3 +251,6 @@ if __name__ == "__main__":
         serve(sys.argv[1])
     except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: stop quietly
         pass
+    # No interpreter teardown: freeing everything dbt imported takes ~0.4 s, which the
+    # owner waits for in `WarmDbt.close` at the end of every dbt step. Nothing is buffered.
+    os._exit(0)
