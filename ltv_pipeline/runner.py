@@ -19,6 +19,7 @@ import polars as pl
 
 from ltv_pipeline.ingest.load_log import read_load_log
 from ltv_pipeline.lake import remove_interrupted_writes
+from ltv_pipeline.preload import announce
 from ltv_pipeline.resources import SettingsResource
 from ltv_pipeline.run_lock import hold_lake
 from ltv_pipeline.settings import Settings
@@ -72,6 +73,7 @@ def _materialise(settings: Settings, log_level: str) -> RunOutcome:
     started = datetime.now(UTC).replace(tzinfo=None)
     resource = SettingsResource(overrides=_overrides(settings))
     defs = build_definitions(resource)
+    announce("great_expectations")  # imported by the expectation checks, which run in this process
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [*defs.assets, *(defs.asset_checks or [])],  # type: ignore[list-item]

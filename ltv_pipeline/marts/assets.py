@@ -15,11 +15,19 @@ from ltv_pipeline.marts.incremental import plan_build, record_build
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT
 from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
 from ltv_pipeline.marts.resources import dbt_vars_env
+from ltv_pipeline.preload import import_announced
 from ltv_pipeline.prediction.reuse import models_need_training
 from ltv_pipeline.resources import SettingsResource
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 """Concurrency pool shared by every step that writes the DuckDB file (single writer)."""
+
+RUN_BEFORE_OTHER_READY_STEPS = {"dagster/priority": "1"}
+"""Op tags of the dbt steps: in a run of the whole graph (`ltv run`) each starts as soon as it
+is ready, ahead of the other ready steps (the raw expectation checks, which are not
+blocking). The marts step thus starts right after ingest and the checks' GX import happens
+while it waits for dbt (ltv_pipeline/preload.py); the daily-partitioned step is always done
+before `published_tables` hands the warehouse to readers (which it does not depend on)."""
 
 
 GROUP_BY_SCHEMA = {"features": "prediction"}
@@ -87,9 +95,11 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
         exclude=DAILY_PARTITIONED_SELECT,  # built by day: ltv_pipeline/marts/partitioned.py
         dagster_dbt_translator=LtvDbtTranslator(),
         pool=WAREHOUSE_POOL,
+        op_tags=RUN_BEFORE_OTHER_READY_STEPS,
     )
     def ltv_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
         """`dbt build` (models, seeds, data tests) as of the run's analysis date, with row counts."""
+        import_announced()  # this process idles while dbt runs
         resolved = settings.get()
         as_of = resolve_as_of(resolved)
         resolved.build_warehouse.parent.mkdir(parents=True, exist_ok=True)

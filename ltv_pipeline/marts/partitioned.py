@@ -16,18 +16,12 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from ltv_pipeline.lake import resolve_as_of
-from ltv_pipeline.marts.assets import WAREHOUSE_POOL, LtvDbtTranslator, _relations_by_unique_id, _row_counts, _unique_id
+from ltv_pipeline.marts.assets import RUN_BEFORE_OTHER_READY_STEPS, WAREHOUSE_POOL, LtvDbtTranslator, _relations_by_unique_id, _row_counts, _unique_id
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT, daily_partitions, order_date_vars
 from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
 from ltv_pipeline.marts.resources import dbt_vars_env
 from ltv_pipeline.publish.warehouse import snapshot_warehouse
 from ltv_pipeline.resources import SettingsResource
-
-RUN_BEFORE_OTHER_READY_STEPS = {"dagster/priority": "1"}
-"""In a run of the whole graph (`ltv run`) the step starts as soon as `marts/orders` is built,
-ahead of the other ready steps, so it is always done before `published_tables` hands the
-warehouse to readers (which it does not depend on)."""
-
 
 def _window_vars(context: AssetExecutionContext) -> dict[str, str]:
     """`min_order_date`/`max_order_date` of the run's partition(s); none for a run without a partition."""

@@ -92,6 +92,17 @@ def test_the_daily_run_reuses_yesterdays_models_and_scores_as_of_today(runs):
     assert params["as_of"].unique().to_list() == [first_day]  # the back-test of the reused models
 
 
+def test_dbt_starts_right_after_ingest_ahead_of_the_raw_checks(runs):
+    """The raw checks are not blocking: run after the marts step, their GX import happens
+    while this process waits for dbt (ltv_pipeline/preload.py)."""
+    *_, full, daily = runs
+    for outcome in (full, daily):
+        dbt_start = outcome.step_times["ltv_dbt_models"][0]
+        raw_checks = {step: start for step, (start, _) in outcome.step_times.items() if step.startswith("raw_") and step.endswith("_expectations")}
+        assert len(raw_checks) == 4
+        assert all(start > dbt_start for start in raw_checks.values()), raw_checks
+
+
 def test_the_incremental_marts_equal_a_full_build_of_the_same_lake(runs, tmp_path):
     """The daily dbt build redoes only the changed customers; every table must still come out
     as a build from scratch makes it (a new day
