@@ -3,18 +3,27 @@
     only seen in orders (contract: such a customer still exists, with channel `unknown`
     and signup = first order).
     Their order history comes summarised per customer from int_orders_aggregated_to_customers.
+    Nothing here counts days up to as_of (tenure, recency: the marts reading this do), so a
+    customer's row changes only when their records or orders do, and a daily build
+    recomputes the changed customers only: incremental on DuckDB, keyed by customer
+    (macros/incremental.sql).
 #}
+{{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert') }}
+-- depends_on: {{ ref('stg_raw__orders') }} (the changed customers)
+
 with
 
 customers as (
 
     select * from {{ ref('stg_raw__customers') }}
+    where true {{ only_changed_customers() }}
 
 ),
 
 order_summary as (
 
     select * from {{ ref('int_orders_aggregated_to_customers') }}
+    where true {{ only_changed_customers() }}
 
 ),
 
@@ -61,8 +70,6 @@ final as (
     select
         *,
         first_order_date is not null as is_purchaser,
-        {{ days_between('first_order_date', as_of_date()) }} as tenure_days,
-        {{ days_between('last_order_date', as_of_date()) }} as recency_days,
         {{ days_between('first_order_date', 'second_order_date') }} as days_to_second_order,
         {{ days_between('cast(signup_ts as date)', 'first_order_date') }} as days_from_signup_to_first_order
 

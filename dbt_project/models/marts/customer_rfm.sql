@@ -32,7 +32,7 @@ measured as (
     select
         customer_id,
         last_order_date,
-        recency_days,
+        {{ days_between('last_order_date', as_of_date()) }} as recency_days,
         orders as frequency,
         net_revenue as monetary
 

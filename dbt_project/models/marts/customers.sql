@@ -2,7 +2,11 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customers_unioned') }}
+    select
+        *,
+        {{ days_between('first_order_date', as_of_date()) }} as tenure_days,
+        {{ days_between('last_order_date', as_of_date()) }} as recency_days
+    from {{ ref('int_customers_unioned') }}
 
 ),
 
