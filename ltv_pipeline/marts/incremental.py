@@ -5,8 +5,9 @@ A daily build on DuckDB redoes only the customers whose rows can have changed
 same SQL and vars and an earlier or equal as_of, so every successful build records what it
 was made of next to the build warehouse (`<warehouse>.build.state.json`), and the next build
 is incremental only when that record matches; anything else (no record, another var, other
-SQL, an earlier as_of, another engine) gets `--full-refresh`. A build that fails records
-nothing, so the next one redoes everything the failed one may have half done.
+SQL, an earlier as_of, another engine) gets `--full-refresh`, and so does a build after a
+correction that moved an order to another customer (`moved_orders`). A build that fails
+records nothing, so the next one redoes everything the failed one may have half done.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from ltv_pipeline.lake import atomic_write_bytes, raw_table_files
@@ -73,6 +75,35 @@ def loaded_through(settings: Settings) -> datetime | None:
     return max(latest) if latest else None
 
 
+def moved_orders(settings: Settings, since: str) -> int:
+    """Orders loaded after `since` that the last build's orders mart holds under another customer.
+
+    The incremental models redo the customers of the new rows; the raw table keeps only an
+    order's latest version, so the customer a correction took an order from would keep it
+    in the marts too (a duplicate order, and a build that fails its tests from then on).
+    Counted against the build warehouse before dbt opens it: one join of the new rows'
+    keys with the mart's (about 0.2 s at 8M orders).
+    """
+    files = [str(f) for f in raw_table_files(settings, "orders")]
+    if not files:
+        return 0
+    with duckdb.connect(str(settings.build_warehouse), read_only=True) as con:
+        return con.execute(
+            """
+            select count(*)
+            from marts.orders as built
+            join (
+                select cast(order_id as varchar) as order_id, cast(customer_id as varchar) as customer_id
+                from read_parquet(?)
+                where _loaded_at > cast(? as timestamp)
+            ) as loaded
+                on built.order_id = loaded.order_id
+            where built.customer_id <> loaded.customer_id
+            """,
+            [files, since],
+        ).fetchone()[0]
+
+
 def fingerprint(settings: Settings, as_of: date) -> str:
     vars_ = {k: v for k, v in settings.dbt_vars(as_of).items() if k != "as_of"}
     return json.dumps({"engine": settings.engine, "vars": vars_, "dbt_project": project_source_digest()}, sort_keys=True)
@@ -91,6 +122,15 @@ def _read_record(path: Path) -> BuildRecord | None:
         )
     except (OSError, ValueError, TypeError):
         return None
+
+
+def _moved_orders_reason(settings: Settings, since: str) -> str | None:
+    """Why the orders mart cannot be updated incrementally since `since`, or None."""
+    try:
+        moved = moved_orders(settings, since)
+    except duckdb.Error as exc:  # e.g. the mart was dropped by hand: rebuild it
+        return f"the last build's orders mart could not be read ({str(exc).splitlines()[0]})"
+    return f"{moved:,} order(s) loaded since the last build moved to another customer" if moved else None
 
 
 def plan_build(settings: Settings, as_of: date) -> BuildPlan:
@@ -112,7 +152,7 @@ def plan_build(settings: Settings, as_of: date) -> BuildPlan:
         reason = f"as_of {as_of} is before the last build's {previous.as_of}"
     elif previous.loaded_through is None:
         reason = "the last build read no raw rows"
-    else:
+    elif (reason := _moved_orders_reason(settings, previous.loaded_through)) is None:
         return BuildPlan(False, f"incremental since the build as of {previous.as_of}", record, previous)
     return BuildPlan(True, reason, record, previous)
 

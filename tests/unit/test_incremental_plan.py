@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from datetime import date, datetime
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -19,9 +20,13 @@ AS_OF = date(2026, 9, 30)
 @pytest.fixture
 def settings(tmp_path):
     s = load_settings(env={}, cwd=tmp_path, overrides={"lake_dir": tmp_path / "lake", "warehouse": tmp_path / "w.duckdb"})
-    for source, loaded in (("orders", datetime(2026, 9, 30, 6)), ("customers", datetime(2026, 9, 30, 7))):
-        atomic_write_parquet(pl.DataFrame({"customer_id": ["c1"], "_loaded_at": [loaded]}), raw_table_path(s, source))
-    s.build_warehouse.write_bytes(b"")  # a warehouse exists; its content does not matter here
+    atomic_write_parquet(
+        pl.DataFrame({"order_id": ["o1"], "customer_id": ["c1"], "_loaded_at": [datetime(2026, 9, 30, 6)]}),
+        raw_table_path(s, "orders"),
+    )
+    atomic_write_parquet(pl.DataFrame({"customer_id": ["c1"], "_loaded_at": [datetime(2026, 9, 30, 7)]}), raw_table_path(s, "customers"))
+    with duckdb.connect(str(s.build_warehouse)) as con:  # what the last build made of the raw orders
+        con.execute("create schema marts; create table marts.orders as select 'o1' as order_id, 'c1' as customer_id")
     return s
 
 
@@ -66,3 +71,26 @@ def test_a_missing_warehouse_or_a_damaged_record_means_a_full_refresh(settings):
     _built(settings)
     settings.build_warehouse.unlink()
     assert plan_build(settings, date(2026, 10, 1)).full_refresh
+
+
+def test_an_order_moved_to_another_customer_since_the_last_build_means_a_full_refresh(settings):
+    _built(settings)
+    moved = pl.DataFrame({"order_id": ["o1", "o2"], "customer_id": ["c2", "c2"], "_loaded_at": [datetime(2026, 10, 1, 6)] * 2})
+    atomic_write_parquet(moved, raw_table_path(settings, "orders"))  # o1 corrected to c2, o2 new
+    plan = plan_build(settings, date(2026, 10, 1))
+    assert plan.full_refresh and plan.reason == "1 order(s) loaded since the last build moved to another customer"
+
+
+def test_an_order_corrected_for_the_same_customer_keeps_the_build_incremental(settings):
+    _built(settings)
+    corrected = pl.DataFrame({"order_id": ["o1"], "customer_id": ["c1"], "_loaded_at": [datetime(2026, 10, 1, 6)]})
+    atomic_write_parquet(corrected, raw_table_path(settings, "orders"))
+    assert not plan_build(settings, date(2026, 10, 1)).full_refresh
+
+
+def test_an_unreadable_orders_mart_means_a_full_refresh(settings):
+    _built(settings)
+    with duckdb.connect(str(settings.build_warehouse)) as con:
+        con.execute("drop table marts.orders")
+    plan = plan_build(settings, date(2026, 10, 1))
+    assert plan.full_refresh and plan.reason.startswith("the last build's orders mart could not be read")
