@@ -46,24 +46,24 @@
 {#
     `and <column> in (the changed customers)` in an incremental build with a known window,
     nothing otherwise. `churn_shift_days`: also the customers with an order exactly that
-    many days before a day of the window (their churn event falls in it).
+    many days before a day of the window (their churn event falls in it). The changed
+    customers come from `stg_raw__customer_changes`, which keeps rows dated after as_of (a
+    correction re-dating an order or a signup past as_of still redoes its customer).
 #}
 {% macro only_changed_customers(column='customer_id', churn_shift_days=none) -%}
     {%- if incremental_window_known() -%}
         {%- set since = "cast('" ~ ltv_var('changed_since') ~ "' as " ~ utc_timestamp_type() ~ ")" -%}
         {%- set previous = "cast('" ~ ltv_var('previous_as_of') ~ "' as date)" %}
     and {{ column }} in (
-        select customer_id from {{ ref('stg_raw__orders') }}
-        where loaded_at > {{ since }} or order_date > {{ previous }}
+        select customer_id from {{ ref('stg_raw__customer_changes') }}
+        where loaded_at > {{ since }} or row_date > {{ previous }}
         {%- if churn_shift_days is not none %}
             or (
-                {{ add_days(churn_shift_days, 'order_date') }} > {{ previous }}
-                and {{ add_days(churn_shift_days, 'order_date') }} <= {{ as_of_date() }}
+                source_table = 'orders'
+                and {{ add_days(churn_shift_days, 'row_date') }} > {{ previous }}
+                and {{ add_days(churn_shift_days, 'row_date') }} <= {{ as_of_date() }}
             )
         {%- endif %}
-        union
-        select customer_id from {{ ref('stg_raw__customers') }}
-        where loaded_at > {{ since }} or cast(signup_ts as date) > {{ previous }}
     )
     {%- endif -%}
 {%- endmacro %}

@@ -13,7 +13,7 @@
     enters the as_of window makes its customer one to recompute.
 #}
 {{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert') }}
--- depends_on: {{ ref('stg_raw__orders') }}, {{ ref('stg_raw__customers') }} (the changed customers)
+-- depends_on: {{ ref('stg_raw__customer_changes') }} (the changed customers)
 
 with
 
