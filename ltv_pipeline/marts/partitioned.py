@@ -23,6 +23,7 @@ from ltv_pipeline.marts.resources import dbt_vars_env
 from ltv_pipeline.publish.warehouse import snapshot_warehouse
 from ltv_pipeline.resources import SettingsResource
 
+
 def _window_vars(context: AssetExecutionContext) -> dict[str, str]:
     """`min_order_date`/`max_order_date` of the run's partition(s); none for a run without a partition."""
     if context.has_partition_key or context.has_partition_key_range:
