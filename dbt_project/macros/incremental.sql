@@ -45,16 +45,24 @@
 
 {#
     `and <column> in (the changed customers)` in an incremental build with a known window,
-    nothing otherwise: the customers of `int_changed_customers`, found once per build.
-    `churn_in_window`: also the customers with an order exactly `churn_days` before a day
-    of the window (their churn event falls in it).
+    nothing otherwise. `churn_shift_days`: also the customers with an order exactly that
+    many days before a day of the window (their churn event falls in it). The changed
+    customers come from `stg_raw__customer_changes`, which keeps rows dated after as_of (a
+    correction re-dating an order or a signup past as_of still redoes its customer).
 #}
-{% macro only_changed_customers(column='customer_id', churn_in_window=false) -%}
-    {%- if incremental_window_known() %}
+{% macro only_changed_customers(column='customer_id', churn_shift_days=none) -%}
+    {%- if incremental_window_known() -%}
+        {%- set since = "cast('" ~ ltv_var('changed_since') ~ "' as " ~ utc_timestamp_type() ~ ")" -%}
+        {%- set previous = "cast('" ~ ltv_var('previous_as_of') ~ "' as date)" %}
     and {{ column }} in (
-        select customer_id from {{ ref('int_changed_customers') }}
-        {%- if not churn_in_window %}
-        where has_changed_rows
+        select customer_id from {{ ref('stg_raw__customer_changes') }}
+        where loaded_at > {{ since }} or row_date > {{ previous }}
+        {%- if churn_shift_days is not none %}
+            or (
+                source_table = 'orders'
+                and {{ add_days(churn_shift_days, 'row_date') }} > {{ previous }}
+                and {{ add_days(churn_shift_days, 'row_date') }} <= {{ as_of_date() }}
+            )
         {%- endif %}
     )
     {%- endif -%}

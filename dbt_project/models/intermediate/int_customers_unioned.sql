@@ -9,7 +9,7 @@
     (macros/incremental.sql).
 #}
 {{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert') }}
--- depends_on: {{ ref('int_changed_customers') }} (the changed customers)
+-- depends_on: {{ ref('stg_raw__customer_changes') }} (the changed customers)
 
 with
 

@@ -13,14 +13,14 @@
     enters the as_of window makes its customer one to recompute.
 #}
 {{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert') }}
--- depends_on: {{ ref('int_changed_customers') }} (the changed customers)
+-- depends_on: {{ ref('stg_raw__customer_changes') }} (the changed customers)
 
 with
 
 orders as (
 
     select * from {{ ref('orders') }}
-    where true {{ only_changed_customers(churn_in_window=true) }}
+    where true {{ only_changed_customers(churn_shift_days=ltv_var('churn_days')) }}
 
 ),
 

@@ -1,6 +1,6 @@
 {#
     Who the raw tables say may have changed, for the daily incremental builds
-    (int_changed_customers, macros/incremental.sql): every raw order and every raw customer record with its
+    (macros/incremental.sql): every raw order and every raw customer record with its
     customer, when it was loaded and the day it is dated. Unlike the other staging models
     it keeps rows dated after as_of: a correction that re-dates an order or a signup past
     as_of must still mark its customer as changed, or the customer's old version would stay
