@@ -139,7 +139,11 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
             yield event
 
         error = invocation.get_error()
-        if error is None:
+        if error is None and context.is_subset:
+            # The models left out were not brought up to date: the next build must still redo
+            # everything changed since the last complete one, so the record stays as it was.
+            context.log.info("a subset of the models was built: the incremental state is left as it was")
+        elif error is None:
             record_build(resolved, plan)
         else:
             # Raised after the events, so the models and checks that did build are recorded.

@@ -2,9 +2,10 @@
 
 A daily build on DuckDB redoes only the customers whose rows can have changed
 (dbt_project/macros/incremental.sql). That is correct only on top of a build made with the
-same SQL and vars and an earlier or equal as_of, so every successful build records what it
-was made of next to the build warehouse (`<warehouse>.build.state.json`), and the next build
-is incremental only when that record matches; anything else (no record, another var, other
+same SQL and vars and an earlier or equal as_of, so every successful build of all the
+models records what it was made of next to the build warehouse
+(`<warehouse>.build.state.json`; a build of a subset records nothing, since the models it
+left out did not catch up), and the next build is incremental only when that record matches; anything else (no record, another var, other
 SQL, an earlier as_of, another engine) gets `--full-refresh`, and so does a build after a
 correction that moved an order to another customer (`moved_orders`). A build that fails
 records nothing, so the next one redoes everything the failed one may have half done.

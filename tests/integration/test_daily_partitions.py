@@ -20,6 +20,7 @@ from polars.testing import assert_frame_equal
 from ltv_pipeline.ingest.loader import ingest_source
 from ltv_pipeline.lake import read_raw_table
 from ltv_pipeline.marts.assets import marts_dbt_assets
+from ltv_pipeline.marts.incremental import state_path
 from ltv_pipeline.marts.partitioned import daily_partitioned_dbt_assets
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONS_START, daily_partitions, order_date_vars
 from ltv_pipeline.marts.resources import dbt_resource
@@ -149,6 +150,7 @@ def test_a_correction_is_applied_by_rerunning_its_day_only(business):
     )
     ingest_source(biz.settings, "orders")
     before = biz.daily_orders()
+    state = state_path(biz.settings).read_text()
 
     refresh = dg.materialize(
         [marts_dbt_assets()],
@@ -157,6 +159,9 @@ def test_a_correction_is_applied_by_rerunning_its_day_only(business):
     )
     assert refresh.success
     assert_frame_equal(biz.daily_orders(), before)  # the unpartitioned refresh leaves the daily facts alone
+    # a subset build does not move the incremental state: the models it left out still
+    # count the correction as news (checked at the end of this test)
+    assert state_path(biz.settings).read_text() == state
 
     result = biz.materialize_days(day)
 
@@ -171,6 +176,16 @@ def test_a_correction_is_applied_by_rerunning_its_day_only(business):
     assert (changed["orders"] == changed["orders_before"]).all()
     errors = [c.check_name for c in result.get_asset_check_evaluations() if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
     assert errors == []
+
+    # the next build of every model brings the customer's summary up to date with the correction
+    assert dg.materialize([marts_dbt_assets()], resources=biz.resources()).success
+    with duckdb.connect(str(biz.settings.build_warehouse), read_only=True) as con:
+        summary, detail = con.execute(
+            "select (select revenue from intermediate.int_orders_aggregated_to_customers where customer_id = $1),"
+            " (select sum(revenue) from marts.orders where customer_id = $1)",
+            [order["customer_id"]],
+        ).fetchone()
+    assert summary == pytest.approx(detail)
 
 
 def test_definitions_hold_the_partitioned_job_and_its_schedule():
