@@ -47,8 +47,7 @@ def test_an_announced_module_is_imported_on_a_background_thread_once(probe_modul
 
 def test_a_failing_import_is_left_to_the_step_that_needs_it(probe_module):
     broken = probe_module("ltv_preload_broken", "raise RuntimeError('missing native library')\n")
-    fine = probe_module("ltv_preload_after")
-    preload.announce(broken, fine)
+    preload.announce(broken)
     preload.import_announced().join(timeout=10)
     assert broken not in sys.modules
     with pytest.raises(RuntimeError, match="missing native library"):
