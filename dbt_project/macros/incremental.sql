@@ -51,19 +51,35 @@
     correction re-dating an order or a signup past as_of still redoes its customer).
 #}
 {% macro only_changed_customers(column='customer_id', churn_shift_days=none) -%}
-    {%- if incremental_window_known() -%}
-        {%- set since = "cast('" ~ ltv_var('changed_since') ~ "' as " ~ utc_timestamp_type() ~ ")" -%}
-        {%- set previous = "cast('" ~ ltv_var('previous_as_of') ~ "' as date)" %}
-    and {{ column }} in (
-        select customer_id from {{ ref('stg_raw__customer_changes') }}
-        where loaded_at > {{ since }} or row_date > {{ previous }}
-        {%- if churn_shift_days is not none %}
-            or (
-                source_table = 'orders'
-                and {{ add_days(churn_shift_days, 'row_date') }} > {{ previous }}
-                and {{ add_days(churn_shift_days, 'row_date') }} <= {{ as_of_date() }}
-            )
-        {%- endif %}
+    {%- if incremental_window_known() %}
+    and {{ column }} in ({{ changed_customer_ids(ref('stg_raw__customer_changes'), churn_shift_days) }}
     )
     {%- endif -%}
 {%- endmacro %}
+
+
+{#
+    The ids of the customers changed since the last build, from `changes`
+    (stg_raw__customer_changes): one `select` per reason, each filtering on one column
+    against a constant. DuckDB pushes such a filter into the Parquet scan and skips the row
+    groups whose statistics rule it out (the raw orders are stored by order time, and the
+    rows of one load share their `_loaded_at`), so the day's changes are found in ~10 ms;
+    the same conditions joined by `or` read every raw order (0.1-0.3 s at 8M orders, once
+    per model that asks).
+#}
+{% macro changed_customer_ids(changes, churn_shift_days=none) -%}
+    {%- set since = "cast('" ~ ltv_var('changed_since') ~ "' as " ~ utc_timestamp_type() ~ ")" -%}
+    {%- set previous = "cast('" ~ ltv_var('previous_as_of') ~ "' as date)" %}
+        select customer_id from {{ changes }} where loaded_at > {{ since }}
+        union all
+        select customer_id from {{ changes }} where row_date > {{ previous }}
+        {%- if churn_shift_days is not none %}
+        {%- set shift = -1 * (churn_shift_days | int) %}
+        union all
+        select customer_id from {{ changes }}
+        where source_table = 'orders'
+            and row_date > {{ add_days(shift, previous) }}
+            and row_date <= {{ add_days(shift, as_of_date()) }}
+        {%- endif %}
+{%- endmacro %}
+
