@@ -83,3 +83,45 @@
         {%- endif %}
 {%- endmacro %}
 
+
+{#
+    The data tests of a model whose config says `meta: {tested_rows: changed_customers}` (the
+    customer-keyed incremental models that redo exactly `only_changed_customers()`) check, in
+    a build that redid only the changed customers, only those customers' rows. The other
+    rows are the ones the last successful build tested, untouched since: delete+insert by
+    `customer_id` replaces every row of a changed customer and no other, and a correction
+    that moves an order to another customer makes the pipeline refresh everything
+    (ltv_pipeline/marts/incremental.py). A full refresh, a build without the window vars, and
+    every other model's tests check every row. So a daily build tests the day's changed
+    customers' orders instead of grouping ten million order ids, and the models after
+    `orders` no longer wait for that.
+
+    This is dbt's own `get_where_subquery` (how a test applies its `where` config) with that
+    scope added. The changed-customer view is found in the graph: a test cannot `ref` a
+    model its own SQL does not name.
+#}
+{% macro get_where_subquery(relation) -%}
+    {%- set conditions = [] -%}
+    {%- if config.get('where') -%}
+        {%- do conditions.append('(' ~ config.get('where') ~ ')') -%}
+    {%- endif -%}
+    {%- if tests_changed_customers_only() -%}
+        {%- set changes = graph.nodes.values() | selectattr('name', 'equalto', 'stg_raw__customer_changes') | first -%}
+        {%- set changes_relation = api.Relation.create(database=changes.database, schema=changes.schema, identifier=changes.alias) -%}
+        {%- do conditions.append('customer_id in (' ~ changed_customer_ids(changes_relation) ~ '\n    )') -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
+    {%- endif -%}
+    {%- do return(relation) -%}
+{%- endmacro %}
+
+
+{#- True when the test being compiled may check only the changed customers' rows (above). -#}
+{% macro tests_changed_customers_only() -%}
+    {%- set attached = model.get('attached_node') if execute and model is mapping else none -%}
+    {%- set tested = graph.nodes.get(attached) if attached else none -%}
+    {%- set scoped = tested is not none and tested.config.meta.get('tested_rows') == 'changed_customers' -%}
+    {%- set window_known = ltv_var('changed_since') is not none and ltv_var('previous_as_of') is not none -%}
+    {{ return(scoped and window_known and not flags.FULL_REFRESH and customer_incremental_materialization() == 'incremental') }}
+{%- endmacro %}

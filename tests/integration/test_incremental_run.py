@@ -6,17 +6,19 @@ reused (retrain_days) rather than refitted; everything downstream is as of the n
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from ltv_pipeline.lake import raw_table_files, raw_table_path, resolve_as_of
-from ltv_pipeline.marts.incremental import state_path
-from ltv_pipeline.marts.runner import run_dbt
+from ltv_pipeline.lake import raw_part_path, raw_table_files, raw_table_path, resolve_as_of
+from ltv_pipeline.marts.incremental import plan_build, state_path
+from ltv_pipeline.marts.project import dbt_project
+from ltv_pipeline.marts.runner import DbtRunError, run_dbt
 from ltv_pipeline.prediction.reuse import artifact_path
 from ltv_pipeline.runner import run_pipeline
 from ltv_pipeline.settings import load_settings
@@ -129,3 +131,41 @@ def test_a_run_with_retrain_days_zero_refits(runs):
     assert artifact_path(settings, day).exists()
     evaluation = pl.read_parquet(settings.published_dir / "model_evaluation.parquet")
     assert evaluation["as_of"].unique().to_list() == [day]
+
+
+def _compiled_test(run_id: str, test_name: str) -> str:
+    """The SQL a run's marts step ran for a data test (its dbt target folder is named by the run)."""
+    target = dbt_project().project_dir / dbt_project().target_path
+    found = sorted(target.glob(f"ltv_dbt_models-{run_id[:7]}-*/run/**/{test_name}.sql"))
+    assert len(found) == 1, found
+    return found[0].read_text()
+
+
+def test_a_daily_build_tests_only_the_changed_customers_of_the_incremental_models(runs):
+    """Their other rows are the ones the last build tested (macros/incremental.sql); a full
+    build, and the tests of the whole-base models, check every row."""
+    *_, full, daily = runs
+    assert "stg_raw__customer_changes" in _compiled_test(daily.run_id, "unique_orders_order_id")
+    assert "stg_raw__customer_changes" not in _compiled_test(full.run_id, "unique_orders_order_id")
+    assert "stg_raw__customer_changes" not in _compiled_test(daily.run_id, "unique_customers_customer_id")
+
+
+def test_a_daily_build_still_fails_on_a_bad_row_of_a_changed_customer(runs, tmp_path):
+    """Two raw rows with one order id (a broken ingest) for a customer who bought today: the
+    scoped uniqueness test of the orders mart fails the build."""
+    settings, _, day, *_ = runs
+    copy = replace(settings, lake_dir=tmp_path / "lake", warehouse=tmp_path / "warehouse.duckdb")
+    shutil.copytree(settings.lake_dir / "raw", copy.lake_dir / "raw")
+    shutil.copy(settings.build_warehouse, copy.build_warehouse)
+    shutil.copy(state_path(settings), state_path(copy))
+    stored = pl.read_parquet(raw_table_path(settings, "orders")).head(1)
+    duplicated = pl.concat([stored, stored]).with_columns(
+        order_id=pl.lit("o-duplicated"), customer_id=pl.lit(stored["customer_id"][0]),
+        order_ts=pl.lit(datetime.combine(day, time(12))), _loaded_at=pl.lit(datetime.now(UTC).replace(tzinfo=None)),
+    )
+    duplicated.write_parquet(raw_part_path(copy, "orders", 99))
+    plan = plan_build(copy, day)
+    assert not plan.full_refresh, plan.reason
+    with pytest.raises(DbtRunError) as failed:  # +orders: the staging views read the copy's lake
+        run_dbt(copy, ["build", "--select", "+orders", "--exclude-resource-type", "unit_test"], as_of=day, extra_vars=plan.dbt_vars())
+    assert "Failure in test unique_orders_order_id " in str(failed.value)

@@ -5,7 +5,7 @@
     (the purchase-day statistics below; features/customer_features.sql). Incremental on
     DuckDB, keyed by customer (macros/incremental.sql).
 #}
-{{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert') }}
+{{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert', meta={'tested_rows': 'changed_customers'}) }}
 -- depends_on: {{ ref('stg_raw__customer_changes') }} (the changed customers)
 
 with

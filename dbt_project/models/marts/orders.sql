@@ -8,7 +8,7 @@
     customers whose history changed (macros/incremental.sql), since a new order moves the
     neighbours of the customer's earlier orders (next-order gap, sequence).
 #}
-{{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert') }}
+{{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert', meta={'tested_rows': 'changed_customers'}) }}
 -- depends_on: {{ ref('stg_raw__customer_changes') }} (the changed customers)
 
 with
