@@ -10,7 +10,8 @@ For each size (a fresh interpreter per size, so each peak is that size's own):
    end, written as small CSV files into the landing zone) and `run_pipeline` again with
    `as_of` advanced by a day.
 
-How the figures are taken (all in this process, no profiler attached):
+How the figures are taken (all in this process, no profiler attached; pending disk writes
+of the generator or of the previous run are flushed with `os.sync()` before each run):
 
 - Stages are Dagster steps, timed by their STEP_START / STEP_SUCCESS events in the run's
   event log (`RunOutcome.step_times`). The ingest assets and their expectation checks
@@ -306,6 +307,11 @@ def child(mode: str, n_customers: int, root: Path, seed: int) -> dict:
         from dataclasses import replace
 
         settings = replace(settings, as_of=day)
+    # A scheduled run does not start with another job's writes still on their way to disk; here
+    # the generator (full run) or the run before (incremental) leaves gigabytes of them, and
+    # the measured run's fsyncs (the publish step's warehouse copy) would wait for their
+    # writeback. Flushed before the clock starts.
+    os.sync()
     sampler = Sampler()
     sampler.start()
     out["run"] = measure_run(settings, sampler)
