@@ -102,13 +102,15 @@
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
-    {%- if config.get('where') -%}
-        {%- do conditions.append('(' ~ config.get('where') ~ ')') -%}
-    {%- endif -%}
     {%- if tests_changed_customers_only() -%}
         {%- set changes = graph.nodes.values() | selectattr('name', 'equalto', 'stg_raw__customer_changes') | first -%}
         {%- set changes_relation = api.Relation.create(database=changes.database, schema=changes.schema, identifier=changes.alias) -%}
         {%- do conditions.append('customer_id in (' ~ changed_customer_ids(changes_relation) ~ '\n    )') -%}
+    {%- endif -%}
+    {#- The filter never starts with a parenthesis: Spark reads `from t where (x)` as table t
+        aliased `where` with a column list. -#}
+    {%- if config.get('where') -%}
+        {%- do conditions.append('(' ~ config.get('where') ~ ')' if conditions else config.get('where')) -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
