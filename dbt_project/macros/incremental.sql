@@ -58,6 +58,16 @@
 {%- endmacro %}
 
 
+{#- The window vars as SQL constants: the latest load time the last build read, and its as_of. -#}
+{% macro changed_since() -%}
+    cast('{{ ltv_var('changed_since') }}' as {{ utc_timestamp_type() }})
+{%- endmacro %}
+
+{% macro previous_as_of() -%}
+    cast('{{ ltv_var('previous_as_of') }}' as date)
+{%- endmacro %}
+
+
 {#
     The ids of the customers changed since the last build, from `changes`
     (stg_raw__customer_changes): one `select` per reason, each filtering on one column
@@ -68,8 +78,8 @@
     per model that asks).
 #}
 {% macro changed_customer_ids(changes, churn_shift_days=none) -%}
-    {%- set since = "cast('" ~ ltv_var('changed_since') ~ "' as " ~ utc_timestamp_type() ~ ")" -%}
-    {%- set previous = "cast('" ~ ltv_var('previous_as_of') ~ "' as date)" %}
+    {%- set since = changed_since() -%}
+    {%- set previous = previous_as_of() %}
         select customer_id from {{ changes }} where loaded_at > {{ since }}
         union all
         select customer_id from {{ changes }} where row_date > {{ previous }}

@@ -7,16 +7,52 @@
     Incremental on DuckDB, keyed by customer: a daily build recomputes the orders of the
     customers whose history changed (macros/incremental.sql), since a new order moves the
     neighbours of the customer's earlier orders (next-order gap, sequence).
+
+    Their orders are read in three disjoint parts: from staging, the rows loaded since the
+    last build (new orders, corrections) and the older rows dated after its as_of (now
+    inside the window); from this table, the rest, as the last build left them (a row dated
+    on or before that as_of and not loaded since is unchanged in the raw table). The
+    staging parts filter on plain columns against constants, which DuckDB answers from the
+    Parquet row-group statistics; looking the changed customers up among all raw orders instead
+    means a join over every raw order's customer id (0.7 s at ten million orders, against
+    0.25 s).
 #}
 {{ config(materialized=customer_incremental_materialization(), unique_key='customer_id', incremental_strategy='delete+insert', meta={'tested_rows': 'changed_customers'}) }}
 -- depends_on: {{ ref('stg_raw__customer_changes') }} (the changed customers)
 
 with
 
+{%- set order_columns = 'order_id, customer_id, order_ts, order_date, revenue, refund, cost' %}
+
 orders as (
 
-    select * from {{ ref('stg_raw__orders') }}
-    where true {{ only_changed_customers() }}
+    {%- if incremental_window_known() %}
+
+    select {{ order_columns }}
+    from {{ this }}
+    where order_date <= {{ previous_as_of() }}
+        {{ only_changed_customers() }}
+        and order_id not in (
+            select row_id from {{ ref('stg_raw__customer_changes') }}
+            where source_table = 'orders' and loaded_at > {{ changed_since() }}
+        )
+
+    union all
+
+    select {{ order_columns }} from {{ ref('stg_raw__orders') }}
+    where loaded_at > {{ changed_since() }}
+
+    union all
+
+    select {{ order_columns }} from {{ ref('stg_raw__orders') }}
+    where order_ts >= cast({{ add_days(1, previous_as_of()) }} as {{ utc_timestamp_type() }})
+        and loaded_at <= {{ changed_since() }}
+
+    {%- else %}
+
+    select {{ order_columns }} from {{ ref('stg_raw__orders') }}
+
+    {%- endif %}
 
 ),
 
