@@ -11,7 +11,7 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from ltv_pipeline.lake import resolve_as_of
-from ltv_pipeline.marts.incremental import plan_build, record_build
+from ltv_pipeline.marts.incremental import forget_builds, plan_build, record_build
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT
 from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
 from ltv_pipeline.marts.resources import dbt_vars_env
@@ -104,6 +104,8 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
         as_of = resolve_as_of(resolved)
         resolved.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
         plan = plan_build(resolved, as_of)
+        if plan.full_refresh:
+            forget_builds(resolved)
         # Models reused from an earlier run need no training features: the score cutoff only.
         feature_history = models_need_training(resolved, as_of)
         context.log.info(

@@ -8,8 +8,10 @@ models records what it was made of next to the build warehouse
 left out did not catch up), and the next build is incremental only when that record
 matches; anything else (no record, another var, other SQL, an earlier as_of, another
 engine) gets `--full-refresh`, and so does a build after a correction that moved an order
-to another customer (`moved_orders`). A build that fails records nothing, so the next one
-redoes everything the failed one may have half done.
+to another customer (`moved_orders`). A build that fails records nothing: after a failed
+incremental build the next one redoes the same customers and more, and a full refresh
+removes the record before it starts (`forget_builds`), so the one after a failed full
+refresh is a full refresh too.
 """
 
 from __future__ import annotations
@@ -157,6 +159,15 @@ def plan_build(settings: Settings, as_of: date) -> BuildPlan:
     elif (reason := _moved_orders_reason(settings, previous.loaded_through)) is None:
         return BuildPlan(False, f"incremental since the build as of {previous.as_of}", record, previous)
     return BuildPlan(True, reason, record, previous)
+
+
+def forget_builds(settings: Settings) -> None:
+    """No base for an incremental build until the next successful one: called before a full
+    refresh, which replaces models one by one. Should it fail halfway, some models would be
+    as of its as_of and others as of the recorded build's, and the next build, compared with
+    the record alone, could be incremental on that mixture (e.g. after a rebuild as of an
+    earlier day, back at the recorded day)."""
+    state_path(settings).unlink(missing_ok=True)
 
 
 def record_build(settings: Settings, plan: BuildPlan) -> None:

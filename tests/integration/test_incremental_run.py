@@ -20,7 +20,7 @@ from ltv_pipeline.marts.incremental import plan_build, record_build, state_path
 from ltv_pipeline.marts.project import dbt_project
 from ltv_pipeline.marts.runner import DbtRunError, run_dbt
 from ltv_pipeline.prediction.reuse import artifact_path
-from ltv_pipeline.runner import run_pipeline
+from ltv_pipeline.runner import PipelineFailed, run_pipeline
 from ltv_pipeline.settings import load_settings
 from ltv_pipeline.synthetic import generate_business
 from ltv_pipeline.synthetic.next_day import write_next_day
@@ -151,6 +151,25 @@ def test_orders_dated_after_the_last_builds_as_of_enter_an_incremental_build(run
     assert incremental.keys() == full.keys()
     for name in sorted(full):
         assert_frame_equal(_canonical(incremental[name]), _canonical(full[name]), rel_tol=1e-9, abs_tol=1e-9), name
+
+
+def test_a_failed_full_refresh_leaves_no_base_for_an_incremental_build(runs, tmp_path):
+    """A rebuild as of an earlier day that fails halfway (a raw order id twice): models as of
+    two days would be left, so the next build, even back at the recorded day, is a full one."""
+    settings, _, day, *_ = runs
+    copy = replace(settings, lake_dir=tmp_path / "lake", warehouse=tmp_path / "warehouse.duckdb")
+    shutil.copytree(settings.lake_dir, copy.lake_dir)
+    shutil.copy(settings.build_warehouse, copy.build_warehouse)
+    shutil.copy(state_path(settings), state_path(copy))
+    stored = pl.read_parquet(raw_table_path(copy, "orders"))
+    pl.concat([stored, stored.sort("order_ts").head(1)]).write_parquet(raw_table_path(copy, "orders"))  # in place: runs keep it
+    earlier = day - timedelta(days=3)
+    assert plan_build(copy, earlier).full_refresh
+    with pytest.raises(PipelineFailed, match="ltv_dbt_models"):
+        run_pipeline(replace(copy, as_of=earlier), log_level="CRITICAL")
+    assert not state_path(copy).exists()
+    after = plan_build(copy, day)
+    assert after.full_refresh and after.reason == "no earlier successful build in this warehouse"
 
 
 def test_a_run_with_retrain_days_zero_refits(runs):
