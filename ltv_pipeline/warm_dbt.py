@@ -22,6 +22,7 @@ Standard library only at import: the client is started once per dbt invocation.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -33,10 +34,14 @@ import subprocess
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 SOCKET_ENV = "LTV_WARM_DBT_SOCKET"
 """The starter's socket, in the environment of the run (and so of every dbt it starts)."""
+
+CLIENT = "ltv-dbt"
+"""The console script that runs dbt through a warm starter (`main`), installed next to this Python."""
 
 PRELOADED = ("dbt.cli.main", "dbt.adapters.duckdb", "dbt.task.build", "dbt.parser.manifest")
 """Imported by the starter before it serves: what every build imports first (2.1 s together)."""
@@ -47,6 +52,12 @@ _STANDARD_STREAMS = (0, 1, 2)
 
 
 # ---- the client: `ltv-dbt` ------------------------------------------------------------
+
+def installed_client() -> Path | None:
+    """`ltv-dbt` next to this Python, where the dbt resource looks for it; None if not installed."""
+    client = Path(sys.executable).with_name(CLIENT)
+    return client if client.exists() else None
+
 
 def _real_dbt() -> str:
     return str(Path(sys.executable).with_name("dbt"))
@@ -244,6 +255,30 @@ class WarmDbt:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def warm_dbt_for_block(on_failure: Callable[[Exception], object] | None = None) -> Iterator[None]:
+    """Within the block, the dbt commands this process starts through `ltv-dbt` are forked
+    from a warm starter, whose socket is in the environment (SOCKET_ENV). Nothing is started
+    when a socket is there already (an outer starter serves them, or a caller wants dbt
+    cold); when the starter cannot start, dbt starts cold and `on_failure` gets the reason."""
+    if SOCKET_ENV in os.environ:
+        yield
+        return
+    try:
+        warm = WarmDbt()
+    except (OSError, RuntimeError) as exc:
+        if on_failure is not None:
+            on_failure(exc)
+        yield
+        return
+    os.environ[SOCKET_ENV] = warm.socket
+    try:
+        yield
+    finally:
+        os.environ.pop(SOCKET_ENV, None)
+        warm.close()
 
 
 if __name__ == "__main__":

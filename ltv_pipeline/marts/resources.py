@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -19,11 +19,7 @@ from pydantic import PrivateAttr
 
 from ltv_pipeline.marts.project import dbt_executable, dbt_project
 from ltv_pipeline.settings import Settings
-from ltv_pipeline.warm_dbt import SOCKET_ENV, WarmDbt
-
-WARM_DBT_EXECUTABLE = "ltv-dbt"
-"""The console script that runs dbt through the run's warm starter (ltv_pipeline/warm_dbt.py)."""
-
+from ltv_pipeline.warm_dbt import CLIENT, installed_client, warm_dbt_for_block
 
 class LtvDbtCliResource(DbtCliResource):
     """dagster-dbt's resource without three start-up costs of its `cli()` (measured on the
@@ -53,35 +49,31 @@ class LtvDbtCliResource(DbtCliResource):
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
         return None
 
-    _warm: WarmDbt | None = PrivateAttr(default=None)
+    _warm: contextlib.ExitStack = PrivateAttr(default_factory=contextlib.ExitStack)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         super().setup_for_execution(context)
         # the starter's socket travels in the environment, which dagster-dbt hands to dbt;
-        # an outer starter (one already set) serves this run too
-        if Path(self.dbt_executable).name != WARM_DBT_EXECUTABLE or SOCKET_ENV in os.environ:
+        # an outer starter (one already set, e.g. by `run_pipeline`) serves this run too
+        if Path(self.dbt_executable).name != CLIENT:
             return
-        try:
-            self._warm = WarmDbt()
-        except (OSError, RuntimeError) as exc:  # dbt still runs, only started cold
+
+        def started_cold(exc: Exception) -> None:
             if context.log is not None:
                 context.log.warning(f"dbt starts cold in this run: the warm starter did not start ({exc})")
-            return
-        os.environ[SOCKET_ENV] = self._warm.socket
+
+        self._warm.enter_context(warm_dbt_for_block(on_failure=started_cold))
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        if self._warm is not None:
-            os.environ.pop(SOCKET_ENV, None)
-            self._warm.close()
-            self._warm = None
+        self._warm.close()
         super().teardown_after_execution(context)
 
 
 def dbt_resource() -> DbtCliResource:
     """The dbt CLI resource: the project's own dbt, whatever PATH says, started warm when
     the package's `ltv-dbt` is installed next to it."""
-    warm = Path(sys.executable).with_name(WARM_DBT_EXECUTABLE)
-    executable = str(warm) if warm.exists() else dbt_executable()
+    client = installed_client()
+    executable = str(client) if client else dbt_executable()
     return LtvDbtCliResource(project_dir=dbt_project(), dbt_executable=executable)
 
 

@@ -137,3 +137,38 @@ def test_the_client_forwards_sigterm_to_the_dbt_it_started(tmp_path: Path):
         sleeper.kill()
         client.kill()
         listener.close()
+
+
+def test_a_block_serves_its_dbt_commands_from_one_starter_and_stops_it(tmp_path: Path, monkeypatch):
+    """What `run_pipeline` wraps a run in: the socket is in the environment only inside the
+    block, every `ltv-dbt` there is forked from that starter, and the starter ends with it."""
+    monkeypatch.delenv(SOCKET_ENV, raising=False)
+    with warm_dbt.warm_dbt_for_block():
+        socket_path = os.environ[SOCKET_ENV]
+        client, dbt = _dbt_pid(["debug", "--config-dir"], _env(**{SOCKET_ENV: socket_path}), tmp_path)
+        assert dbt != client
+    assert SOCKET_ENV not in os.environ
+    assert not Path(socket_path).exists()
+
+
+def test_a_block_inside_another_starts_no_starter_of_its_own(monkeypatch):
+    """The dbt resource, set up inside a `run_pipeline` that started one, keeps the outer one;
+    a socket set on purpose to nothing (`--cold-dbt`) also starts none."""
+    monkeypatch.setenv(SOCKET_ENV, "/outer/socket")
+    monkeypatch.setattr(warm_dbt, "WarmDbt", lambda: pytest.fail("a second starter was started"))
+    with warm_dbt.warm_dbt_for_block():
+        assert os.environ[SOCKET_ENV] == "/outer/socket"
+    assert os.environ[SOCKET_ENV] == "/outer/socket"
+
+
+def test_a_starter_that_cannot_start_leaves_dbt_cold_and_says_why(monkeypatch):
+    monkeypatch.delenv(SOCKET_ENV, raising=False)
+
+    def broken():
+        raise RuntimeError("the warm dbt starter did not start (exit code 1)")
+
+    monkeypatch.setattr(warm_dbt, "WarmDbt", broken)
+    reasons: list[Exception] = []
+    with warm_dbt.warm_dbt_for_block(on_failure=reasons.append):
+        assert SOCKET_ENV not in os.environ
+    assert [str(r) for r in reasons] == ["the warm dbt starter did not start (exit code 1)"]
