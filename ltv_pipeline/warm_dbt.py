@@ -3,8 +3,9 @@
 Every `dbt` process spends its first ~2 s importing dbt-core (2.1 s on the 2-core benchmark
 machine) before it reads a file, and a run of the pipeline starts dbt twice (the marts and
 the daily-partitioned models). A run therefore starts a *warm starter* next to it
-(`WarmDbt`, from the dbt resource's setup): a process that imports dbt once, while the run
-ingests, then waits on a Unix socket. The dbt resource's executable is `ltv-dbt` (`main`
+(`WarmDbt` through `warm_dbt_for_block`: `run_pipeline` starts it before the definitions
+load, the dbt resource's setup when the run has none): a process that imports dbt once,
+while the run starts and ingests, then waits on a Unix socket. The dbt resource's executable is `ltv-dbt` (`main`
 below, installed as a console script), a small client that sends its command line,
 working directory, environment and standard streams to the starter. The starter forks; the
 child takes those streams, folder and environment, runs dbt's own command line (`dbt.cli.

@@ -34,10 +34,11 @@ class LtvDbtCliResource(DbtCliResource):
       themselves once dbt has released the warehouse (marts/assets.py), so none is made.
     - Importing dbt-core in each dbt process (2 s): with `ltv-dbt` as its executable, the
       resource runs a warm starter (ltv_pipeline/warm_dbt.py) from its setup to its
-      teardown, which imports dbt once and forks every dbt command from there. In one
-      process (`ltv run`, the in-process executor) that is the whole run, and the import
-      happens while the run ingests; with one process per step it is the step, and the
-      import is merely moved into the starter.
+      teardown, which imports dbt once and forks every dbt command from there, unless
+      one serves the process already (`run_pipeline` starts one before the definitions
+      load). In one process (`ltv run`, the in-process executor) that is the whole run,
+      and the import happens while the run starts and ingests; with one process per step
+      it is the step, and the import is merely moved into the starter.
     """
 
     @cached_property
