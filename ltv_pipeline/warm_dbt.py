@@ -5,11 +5,12 @@ machine) before it reads a file, and a run of the pipeline starts dbt twice (the
 the daily-partitioned models). A run therefore starts a *warm starter* next to it
 (`WarmDbt` through `warm_dbt_for_block`: `run_pipeline` starts it before the definitions
 load, the dbt resource's setup when the run has none): a process that imports dbt once,
-while the run starts and ingests, then waits on a Unix socket. The dbt resource's executable is `ltv-dbt` (`main`
-below, installed as a console script), a small client that sends its command line,
-working directory, environment and standard streams to the starter. The starter forks; the
-child takes those streams, folder and environment, runs dbt's own command line (`dbt.cli.
-main.cli`, what the `dbt` script runs) and reports its exit code; the client exits with it.
+while the run starts and ingests, then waits on a Unix socket. The dbt resource's
+executable is `ltv-dbt` (`main` below, installed as a console script), a small client
+that sends its command line, working directory, environment and standard streams to the
+starter. The starter forks; the child takes those streams, folder and environment, runs
+dbt's own command line (`dbt.cli.main.cli`, what the `dbt` script runs) and reports its
+exit code; the client exits with it.
 dagster-dbt sees an ordinary dbt process: the same JSON log lines on its stdout, the same
 exit code, SIGINT/SIGTERM forwarded to dbt.
 

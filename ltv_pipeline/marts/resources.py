@@ -21,6 +21,7 @@ from ltv_pipeline.marts.project import dbt_executable, dbt_project
 from ltv_pipeline.settings import Settings
 from ltv_pipeline.warm_dbt import CLIENT, installed_client, warm_dbt_for_block
 
+
 class LtvDbtCliResource(DbtCliResource):
     """dagster-dbt's resource without three start-up costs of its `cli()` (measured on the
     benchmark machine: 4.5 s before a run's first dbt step, 1.7 s before each later one,
