@@ -66,7 +66,7 @@ def run_pipeline(
     """
     # dbt's warm starter (ltv_pipeline/warm_dbt.py) imports dbt for 2 s: started here, before
     # the definitions load, rather than by the dbt resource when the run starts, so that after
-    # a small ingest the first dbt step no longer waits for it (0.8 s at 20k customers). The
+    # a small ingest the first dbt step no longer waits for it (0.7 s at 20k customers). The
     # resource finds its socket in the environment and serves the run's dbt commands from it.
     warm = warm_dbt_for_block() if installed_client() else contextlib.nullcontext()
     with warm, hold_lake(settings, holder, wait_seconds):

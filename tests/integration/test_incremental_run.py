@@ -125,14 +125,27 @@ def test_the_incremental_marts_equal_a_full_build_of_the_same_lake(runs, tmp_pat
         assert_frame_equal(_canonical(incremental[name]), _canonical(full[name]), rel_tol=1e-9, abs_tol=1e-9), name
 
 
+def _copy(settings, tmp_path, *, whole_lake: bool = False, with_build: bool = True):
+    """Settings for a copy of the run's lake in `tmp_path` (its raw tables, or all of it) and,
+    with `with_build`, of its build warehouse and the record of its last build."""
+    copy = replace(settings, lake_dir=tmp_path / "lake", warehouse=tmp_path / "warehouse.duckdb")
+    if whole_lake:
+        shutil.copytree(settings.lake_dir, copy.lake_dir)
+    else:
+        shutil.copytree(settings.lake_dir / "raw", copy.lake_dir / "raw")
+    if with_build:
+        shutil.copy(settings.build_warehouse, copy.build_warehouse)
+        shutil.copy(state_path(settings), state_path(copy))
+    return copy
+
+
 def test_orders_dated_after_the_last_builds_as_of_enter_an_incremental_build(runs, tmp_path):
     """Rows loaded before the last build but dated after its as_of (nothing new delivered,
     as_of moved three days): the orders mart reads them from staging, the older orders of
     their customers from itself, and every table equals a build from scratch."""
     settings, _, day, *_ = runs
     earlier = day - timedelta(days=3)
-    copy = replace(settings, lake_dir=tmp_path / "lake", warehouse=tmp_path / "warehouse.duckdb")
-    shutil.copytree(settings.lake_dir / "raw", copy.lake_dir / "raw")
+    copy = _copy(settings, tmp_path, with_build=False)
     run_dbt(copy, ["build", "--full-refresh", "--exclude-resource-type", "unit_test"], as_of=earlier)
     record_build(copy, plan_build(copy, earlier))
     plan = plan_build(copy, day)
@@ -157,10 +170,7 @@ def test_a_failed_full_refresh_leaves_no_base_for_an_incremental_build(runs, tmp
     """A rebuild as of an earlier day that fails halfway (a raw order id twice): models as of
     two days would be left, so the next build, even back at the recorded day, is a full one."""
     settings, _, day, *_ = runs
-    copy = replace(settings, lake_dir=tmp_path / "lake", warehouse=tmp_path / "warehouse.duckdb")
-    shutil.copytree(settings.lake_dir, copy.lake_dir)
-    shutil.copy(settings.build_warehouse, copy.build_warehouse)
-    shutil.copy(state_path(settings), state_path(copy))
+    copy = _copy(settings, tmp_path, whole_lake=True)  # the run below needs the load log too
     stored = pl.read_parquet(raw_table_path(copy, "orders"))
     pl.concat([stored, stored.sort("order_ts").head(1)]).write_parquet(raw_table_path(copy, "orders"))  # in place: runs keep it
     earlier = day - timedelta(days=3)
@@ -201,10 +211,7 @@ def test_a_daily_build_still_fails_on_a_bad_row_of_a_changed_customer(runs, tmp_
     """Two raw rows with one order id (a broken ingest), an order of today by a known
     customer: the scoped uniqueness test of the orders mart fails the build."""
     settings, _, day, *_ = runs
-    copy = replace(settings, lake_dir=tmp_path / "lake", warehouse=tmp_path / "warehouse.duckdb")
-    shutil.copytree(settings.lake_dir / "raw", copy.lake_dir / "raw")
-    shutil.copy(settings.build_warehouse, copy.build_warehouse)
-    shutil.copy(state_path(settings), state_path(copy))
+    copy = _copy(settings, tmp_path)
     stored = pl.read_parquet(raw_table_path(settings, "orders")).head(1)
     duplicated = pl.concat([stored, stored]).with_columns(
         order_id=pl.lit("o-duplicated"), order_ts=pl.lit(datetime.combine(day, time(12))),
