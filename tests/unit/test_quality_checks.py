@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 
 import dagster as dg
@@ -10,6 +11,7 @@ import pytest
 
 from ltv_pipeline.ingest.assets import ingest_assets, latest_load_rows, raw_expectation_checks
 from ltv_pipeline.quality.checks import bounded_rows
+from ltv_pipeline.quality.expectations import load_suite_spec, run_suite
 from ltv_pipeline.resources import SettingsResource
 
 HEADER = "order_id,customer_id,order_ts,revenue,cost,refund\n"
@@ -22,6 +24,21 @@ def test_bounded_rows_keeps_small_frames_and_spreads_the_sample_over_large_ones(
     assert bounded_rows(frame, 5)["i"].to_list() == [0, 2, 4, 6, 8]
     with pytest.raises(ValueError):
         bounded_rows(frame, 0)
+
+
+@pytest.mark.parametrize(("suite", "column"), [("raw_customers", "acquisition_channel"), ("raw_marketing_spend", "channel")])
+def test_channel_names_must_be_lower_snake_case(suite, column):
+    """The suites' channel regex, run by GX without pandas' warning about match groups."""
+    [rule] = [
+        e for e in load_suite_spec(suite)["expectations"]
+        if e["type"] == "expect_column_values_to_match_regex" and e["kwargs"]["column"] == column
+    ]
+    names = ["paid_search", "email", "tv2", "Paid Search", "paid__search", "_email"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        [outcome] = run_suite(pl.DataFrame({column: names}), {"name": suite, "expectations": [rule]})
+    assert not outcome.success and outcome.unexpected_count == 3
+    assert sorted(outcome.examples) == ["Paid Search", "_email", "paid__search"]
 
 
 def test_latest_load_rows_are_the_rows_of_the_last_load_whatever_file_holds_them(ws):
