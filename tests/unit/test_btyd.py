@@ -9,6 +9,7 @@ stays deterministic; they are set from the standard errors, not tuned to pass.
 
 from __future__ import annotations
 
+import warnings
 from datetime import date, datetime
 
 import numpy as np
@@ -294,6 +295,16 @@ def test_expected_next_purchase_days_is_the_median_wait_given_alive():
         lam = rng.gamma(r + x[i], 1 / (alpha + T[i]), 200_000)
         wait_days = rng.exponential(1 / lam) * 7
         assert np.mean(wait_days <= median_days[i]) == pytest.approx(0.5, abs=0.005)
+
+
+def test_expected_next_purchase_days_past_float_range_is_inf_without_a_warning():
+    """A fit with a tiny r (few repeat buyers) puts a one-time buyer's median wait beyond
+    any float: inf, which `next_order_date` turns into no date, and no RuntimeWarning."""
+    tiny_r = BgNbdParams(4e-4, 10.0, 0.8, 2.4, log_likelihood=np.nan, n_customers=0, converged=True, time_unit="day")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        days = expected_next_purchase_days(tiny_r, np.array([0.0, 3.0]), np.array([30.0, 30.0]))
+    assert np.isinf(days[0]) and np.isfinite(days[1])
 
 
 def test_expected_average_value_shrinks_towards_population_mean():

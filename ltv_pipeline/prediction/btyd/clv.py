@@ -109,9 +109,14 @@ def expected_next_purchase_days(bgnbd: BgNbdParams, x: np.ndarray, T: np.ndarray
     after a purchase), and lambda | x, T ~ Gamma(r + x, alpha + T), so the wait is Lomax
     with median (alpha + T) (2^(1/(r+x)) - 1). The median is used because the mean is
     infinite when r + x <= 1. Combine with `p_alive` to decide whether a date is meaningful.
+
+    For a customer without repeats under a fit with a tiny `r` the median overflows a
+    float: it is returned as inf (no date follows from it: `next_order_date`), without
+    numpy's overflow warning, which in `ltv run` would read as a fault.
     """
     x, T = (np.asarray(v, dtype=np.float64) for v in (x, T))
-    return (bgnbd.alpha + T) * np.expm1(np.log(2.0) / (bgnbd.r + x)) * days_per_unit(bgnbd.time_unit)
+    with np.errstate(over="ignore"):
+        return (bgnbd.alpha + T) * np.expm1(np.log(2.0) / (bgnbd.r + x)) * days_per_unit(bgnbd.time_unit)
 
 
 def clv_interval(
