@@ -60,6 +60,8 @@ def test_dbt_tests_are_asset_checks(assets_def):
     assert ("marts/channel_cac_monthly", "assert_cac_spend_matches_spend") in checks
     assert ("marts/customers", "unique_customers_customer_id") in checks
     assert ORPHAN_TICKET_CHECK in checks
+    # a singular test of several models names the one it checks (meta.dagster.ref)
+    assert ("features/customer_features", "assert_customer_features_score_cutoff_covers_every_purchaser") in checks
 
 
 def test_definitions_load_when_merged_with_the_settings_resource(dbt_manifest):

@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'customer_features'}}}) }}
+
 -- Every customer with an order up to as_of has a score row (contract: everyone gets scored).
 select customers.customer_id
 from {{ ref('int_customers_unioned') }} as customers
