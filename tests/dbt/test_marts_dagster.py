@@ -119,3 +119,24 @@ def test_a_failing_dbt_test_fails_the_run_and_its_check(tmp_path, assets_def):
     failed = {c.check_name for c in result.get_asset_check_evaluations() if not c.passed}
     assert "unique_orders_order_id" in failed
     assert dg.AssetKey(["marts", "orders"]) in {e.asset_key for e in result.get_asset_materialization_events()}
+
+
+def test_a_build_of_some_models_runs_only_the_tests_it_can(tmp_path, assets_def):
+    """Materialising `marts/orders` and what it reads on a new warehouse: the tests of the
+    models it builds run and pass; tests that also read a model it leaves out (the
+    `customers` mart, `daily_orders`) wait for a build of that model instead of failing on
+    a table that is not there (`indirect_selection: buildable`, dbt_project.yml)."""
+    settings = lake_settings(tmp_path)
+    handmade_lake.write_lake(settings.lake_dir)
+    result = dg.materialize(
+        [assets_def],
+        selection=dg.AssetSelection.assets(dg.AssetKey(["marts", "orders"])).upstream(),
+        resources={"dbt": dbt_resource(), "settings": SettingsResource(overrides=lake_overrides(tmp_path))},
+        raise_on_error=False,
+    )
+    assert result.success
+    evaluated = {(c.asset_key.to_user_string(), c.check_name) for c in result.get_asset_check_evaluations()}
+    assert ("marts/orders", "unique_orders_order_id") in evaluated
+    assert ("marts/orders", "assert_orders_net_revenue_matches_raw") in evaluated
+    assert ("marts/orders", "relationships_orders_customer_id__customer_id__ref_customers_") not in evaluated
+    assert dg.AssetKey(["marts", "customers"]) not in {e.asset_key for e in result.get_asset_materialization_events()}
