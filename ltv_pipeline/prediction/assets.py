@@ -1,8 +1,9 @@
 """Dagster assets of the `prediction` group: train + back-test (weekly), score (daily).
 
-`ltv_models` hands its artifact to `customer_predictions` through Dagster's IO manager
-(lineage and run history included), and also writes it to `<lake>/models/` as a zip of
-XGBoost boosters + JSON for audit. Predictions go to the lake as Parquet.
+`ltv_models` writes its artifact to `<lake>/models/` (a zip of XGBoost boosters + JSON) and
+hands it to `customer_predictions`, the published tables and the report through an IO
+manager that reads that artifact back (prediction/model_io.py), so that a run that does not
+train scores with the lake's models. Predictions go to the lake as Parquet.
 """
 
 import base64
@@ -16,6 +17,7 @@ from ltv_pipeline.lake import atomic_write_bytes, atomic_write_parquet, resolve_
 from ltv_pipeline.marts.assets import marts_dbt_assets
 from ltv_pipeline.orchestration.jobs import WEEKLY_TAG
 from ltv_pipeline.prediction.evaluation import decile_chart_png
+from ltv_pipeline.prediction.model_io import MODEL_IO_MANAGER_KEY
 from ltv_pipeline.prediction.probabilistic import next_order_date
 from ltv_pipeline.prediction.reuse import artifact_path, reusable_models, training_fingerprint
 from ltv_pipeline.prediction.training import TrainedModels, score_customers, train_and_backtest
@@ -58,6 +60,7 @@ def _headline(models: TrainedModels) -> dict[str, float]:
         "instead (prediction/reuse.py)."
     ),
     check_specs=[dg.AssetCheckSpec("champion_metric_floors", asset="ltv_models", description=str(METRIC_FLOORS))],
+    io_manager_key=MODEL_IO_MANAGER_KEY,
 )
 def ltv_models(context: dg.AssetExecutionContext, settings: SettingsResource):
     resolved = settings.get()

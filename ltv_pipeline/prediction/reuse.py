@@ -14,11 +14,18 @@ run wrote to `<lake>/models/as_of=<date>/models.zip` when
 The newest such artifact wins; otherwise the models are refitted and back-tested, and the
 new artifact is written. Scoring always runs on the current features, with the reused
 models, exactly as the daily job does. `retrain_days: 0` refits on every run.
+
+The steps that score and publish read the models from the same artifacts
+(`latest_models`, through prediction/model_io.py): the newest trained on or before as_of
+with the same label and feature settings, whatever its age (and, when none is by this code
+version, whatever its version), since a job that does not train (the daily refresh) must
+score with the last models trained.
 """
 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -61,21 +68,41 @@ def _trained_dates(settings: Settings) -> list[date]:
     return sorted(found, reverse=True)
 
 
+def _stored_models(settings: Settings, as_of: date, max_age_days: int | None = None) -> Iterator[TrainedModels]:
+    """The artifacts trained on or before `as_of` (and fewer than `max_age_days` before it),
+    newest first; those that do not load (an older format, or damaged) are skipped."""
+    for trained in _trained_dates(settings):
+        if trained > as_of or (max_age_days is not None and (as_of - trained).days >= max_age_days):
+            continue
+        try:
+            yield TrainedModels.from_bytes(artifact_path(settings, trained).read_bytes())
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            continue
+
+
 def reusable_models(settings: Settings, as_of: date) -> TrainedModels | None:
-    """The newest models this run may reuse (see the module docstring), or None."""
+    """The newest models this run may reuse instead of training (see the module docstring), or None."""
     if settings.retrain_days <= 0:
         return None
     wanted = training_fingerprint(settings)
-    for trained in _trained_dates(settings):
-        if trained > as_of or (as_of - trained).days >= settings.retrain_days:
-            continue
-        try:
-            models = TrainedModels.from_bytes(artifact_path(settings, trained).read_bytes())
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # an older format, or damaged
-            continue
-        if models.trained_with == wanted:
-            return models
-    return None
+    return next((m for m in _stored_models(settings, as_of, settings.retrain_days) if m.trained_with == wanted), None)
+
+
+def latest_models(settings: Settings, as_of: date) -> TrainedModels | None:
+    """The newest models trained on or before `as_of` with this run's label and feature
+    settings, of any age: by this code version if there are any (so in a run that trains,
+    exactly what `ltv_models` trained or reused), else by any (a job that does not train
+    keeps scoring after an upgrade until the next retrain)."""
+    wanted = training_fingerprint(settings)
+    same_code = next((m for m in _stored_models(settings, as_of) if m.trained_with == wanted), None)
+    if same_code is not None:
+        return same_code
+    same_settings = _without_code_version(wanted)
+    return next((m for m in _stored_models(settings, as_of) if _without_code_version(m.trained_with) == same_settings), None)
+
+
+def _without_code_version(fingerprint: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in fingerprint.items() if key != "code_version"}
 
 
 def models_need_training(settings: Settings, as_of: date) -> bool:

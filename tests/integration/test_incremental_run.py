@@ -10,16 +10,19 @@ import shutil
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
+import dagster as dg
 import duckdb
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from ltv_pipeline.definitions import build_definitions
 from ltv_pipeline.lake import raw_part_path, raw_table_files, raw_table_path, resolve_as_of
 from ltv_pipeline.marts.incremental import plan_build, record_build, state_path
 from ltv_pipeline.marts.project import dbt_project
 from ltv_pipeline.marts.runner import DbtRunError, run_dbt
 from ltv_pipeline.prediction.reuse import artifact_path
+from ltv_pipeline.resources import SettingsResource
 from ltv_pipeline.runner import PipelineFailed, run_pipeline
 from ltv_pipeline.settings import load_settings
 from ltv_pipeline.synthetic import generate_business
@@ -223,3 +226,22 @@ def test_a_daily_build_still_fails_on_a_bad_row_of_a_changed_customer(runs, tmp_
     with pytest.raises(DbtRunError) as failed:  # +orders: the staging views read the copy's lake
         run_dbt(copy, ["build", "--select", "+orders", "--exclude-resource-type", "unit_test"], as_of=day, extra_vars=plan.dbt_vars())
     assert "Failure in test unique_orders_order_id " in str(failed.value)
+
+
+def test_the_daily_refresh_job_scores_with_the_lakes_models(runs, tmp_path):
+    """A Dagster instance that never ran `ltv_models` (the lake was built by `ltv run`): its
+    daily refresh job, which leaves training out, scores with the models in the lake
+    (prediction/model_io.py) instead of failing to find them in the instance's storage."""
+    settings, first_day, day, *_ = runs
+    copy = _copy(settings, tmp_path, whole_lake=True)
+    overrides = {"landing_dir": str(copy.landing_dir), "lake_dir": str(copy.lake_dir), "warehouse": str(copy.warehouse),
+                 "mode": "demo", "as_of": day.isoformat()}
+    job = build_definitions(SettingsResource(overrides=overrides)).resolve_job_def("daily_refresh")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
+    materialized = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert "ltv_models" not in materialized
+    # the newest artifact in the lake: the first run's, or a later test's refit as of `day`
+    newest = max(path.parent.name.removeprefix("as_of=") for path in (copy.lake_dir / "models").glob("as_of=*/models.zip"))
+    assert materialized["customer_predictions"]["models_as_of"].value == newest >= first_day.isoformat()
+    assert pl.read_parquet(copy.published_dir / "customer_scores.parquet")["as_of"].unique().to_list() == [day]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import dagster as dg
 import polars as pl
 import pytest
 from ltv_feature_sim import FEATURES, simulate_features
@@ -15,8 +16,10 @@ from ltv_pipeline.prediction.boosted import BoostConfig, predict_ltv, train_chur
 from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
 from ltv_pipeline.prediction.evaluation import MODEL_EVALUATION_SCHEMA
 from ltv_pipeline.prediction.probabilistic import BtydModel
-from ltv_pipeline.prediction.reuse import artifact_path, reusable_models, training_fingerprint
+from ltv_pipeline.prediction.model_io import ModelArtifactIOManager, NoTrainedModels
+from ltv_pipeline.prediction.reuse import artifact_path, latest_models, reusable_models, training_fingerprint
 from ltv_pipeline.prediction.training import TrainedModels
+from ltv_pipeline.resources import SettingsResource
 
 AS_OF = date(2025, 6, 30)
 HORIZON = 365
@@ -84,6 +87,30 @@ def test_retrain_days_zero_always_retrains_and_other_code_never_reuses(ws, model
     ws.overrides["retrain_days"] = 7
     _store(ws.settings, models, AS_OF, code_version="0.0.1+gdeadbeef")  # trained by another version
     assert reusable_models(ws.settings, AS_OF) is None
+
+
+def test_a_run_that_does_not_train_scores_with_the_newest_models_of_its_settings(ws, models):
+    """`latest_models`, what the steps that score and publish read (prediction/model_io.py):
+    any age and any code version, never later data, never other label or feature settings."""
+    settings = ws.settings
+    assert latest_models(settings, AS_OF) is None
+    _store(settings, models, AS_OF - timedelta(days=30), code_version="0.0.1+gdeadbeef")
+    _store(settings, models, AS_OF - timedelta(days=1), horizon_days=90)
+    _store(settings, models, AS_OF + timedelta(days=1))
+    assert latest_models(settings, AS_OF).as_of == AS_OF - timedelta(days=30)
+    assert reusable_models(settings, AS_OF) is None  # too old, other code: `ltv_models` would retrain
+    assert latest_models(settings, AS_OF + timedelta(days=1)).as_of == AS_OF + timedelta(days=1)
+    # models by this code win over newer ones by another: what `ltv_models` reuses in the same run
+    _store(settings, models, AS_OF - timedelta(days=5))
+    _store(settings, models, AS_OF - timedelta(days=2), code_version="0.0.1+gdeadbeef")
+    assert latest_models(settings, AS_OF).as_of == reusable_models(settings, AS_OF).as_of == AS_OF - timedelta(days=5)
+
+
+def test_the_model_io_manager_says_what_to_run_when_nothing_was_trained(ws):
+    lake = {"lake_dir": str(ws.root / "lake"), "warehouse": str(ws.root / "warehouse.duckdb"), "mode": "demo"}
+    manager = ModelArtifactIOManager(SettingsResource(overrides=lake | {"as_of": AS_OF.isoformat()}))
+    with pytest.raises(NoTrainedModels, match="materialise ltv_models first .*weekly_retrain"):
+        manager.load_input(dg.build_input_context())
 
 
 def test_a_damaged_or_older_artifact_is_skipped(ws, models):

@@ -1,0 +1,72 @@
+"""How `ltv_models` hands its models to the steps that score and publish: through the lake.
+
+Dagster's default IO manager pickles an output into the Dagster instance's own storage, so
+a job that does not train (the daily refresh leaves `ltv_models` out) could only score with
+models that a run of the same instance had trained: on a lake built by `ltv run` or
+`ltv demo` its first run failed ("No such file ... storage/ltv_models"), and after a retrain
+by `ltv run` it kept scoring with the instance's older models. The models already live in
+the lake as an artifact with their metadata (`<lake>/models/as_of=<date>/models.zip`,
+written by the asset, prediction/reuse.py), so that is what this IO manager hands on: the
+newest artifact trained on or before the run's as_of with the run's label and feature
+settings (`latest_models`), the one `ltv_models` produced when it ran in the same run.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ltv_pipeline.lake import resolve_as_of
+from ltv_pipeline.prediction.reuse import artifact_path, latest_models, models_dir, training_fingerprint
+from ltv_pipeline.prediction.training import TrainedModels
+from ltv_pipeline.resources import SettingsResource
+from ltv_pipeline.settings import Settings
+
+MODEL_IO_MANAGER_KEY = "model_artifacts"
+
+
+class NoTrainedModels(LookupError):
+    """No model artifact a step can score with: the models have to be trained first."""
+
+
+class ModelArtifactIOManager(dg.IOManager):
+    def __init__(self, settings: SettingsResource) -> None:
+        self._settings = settings
+
+    def handle_output(self, context: dg.OutputContext, obj: TrainedModels) -> None:
+        """The asset has written (or reused) the artifact; make sure the next step finds it."""
+        path = artifact_path(self._settings.get(), obj.as_of)
+        if not path.exists():
+            raise FileNotFoundError(f"ltv_models returned models as of {obj.as_of} but wrote no artifact at {path}")
+
+    def load_input(self, context: dg.InputContext) -> TrainedModels:
+        settings = self._settings.get()
+        as_of = resolve_as_of(settings)
+        models = latest_models(settings, as_of)
+        if models is None:
+            raise NoTrainedModels(
+                f"no trained models in {models_dir(settings)} on or before as_of {as_of} for these settings "
+                f"({_settings_text(settings)}): materialise ltv_models first (the weekly_retrain job, or `ltv run`)"
+            )
+        age = (as_of - models.as_of).days
+        if age >= settings.retrain_days > 0:
+            context.log.warning(
+                f"using the models trained as of {models.as_of}, {age} days before as_of {as_of} "
+                f"(retrain_days={settings.retrain_days}): has the weekly retrain run?"
+            )
+        code, running = models.trained_with.get("code_version"), training_fingerprint(settings)["code_version"]
+        if code != running:
+            context.log.info(f"using the models trained by code version {code} (running {running}) until the next retrain")
+        return models
+
+
+def _settings_text(settings: Settings) -> str:
+    fingerprint = training_fingerprint(settings)
+    return ", ".join(f"{key}={value}" for key, value in fingerprint.items() if key != "code_version")
+
+
+@dg.io_manager(
+    required_resource_keys={"settings"},
+    description="Hands the trained models on as the lake's model artifact (<lake>/models/as_of=<date>/models.zip).",
+)
+def model_artifact_io_manager(init_context: dg.InitResourceContext) -> ModelArtifactIOManager:
+    return ModelArtifactIOManager(init_context.resources.settings)
