@@ -152,15 +152,19 @@ def _locked_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
 
 lake_locked_executor = dg.ExecutorDefinition(
     name="lake_locked_executor",
-    config_schema=dg.multi_or_in_process_executor.config_schema.as_field(),
+    config_schema=dg.Field(dg.multi_or_in_process_executor.config_schema.config_type, default_value={"in_process": {}}),
     requirements=dg.multi_or_in_process_executor.get_requirements,
     executor_creation_fn=_locked_executor,
     description=(
-        "Dagster's default executor (multiprocess, or in_process by config), run while holding the lake's "
-        "run lock: a run does not start while `ltv run` or another Dagster run uses the same lake."
+        "Dagster's executor (in_process by default, as `ltv run`; multiprocess by config), run while holding "
+        "the lake's run lock: a run does not start while `ltv run` or another Dagster run uses the same lake."
     ),
 )
 """The executor of every Dagster run of the pipeline: the root `Definitions` sets it, so the
 scheduled jobs, the sensor's runs and materialisations from the UI all take the lock in the
 run's own process, for the whole run, before any step starts. A run that finds the lake in
-use fails at once with the holder's name (and can be re-executed from the UI)."""
+use fails at once with the holder's name (and can be re-executed from the UI).
+
+In process by default, as `ltv run` runs: on 2 cores a step process costs seconds of
+start-up (the stack notes), and the steps share one warehouse they may not write at once
+anyway. A run's launch config can still ask for `multiprocess`."""
