@@ -16,7 +16,7 @@ from __future__ import annotations
 import dagster as dg
 
 from ltv_pipeline.lake import resolve_as_of
-from ltv_pipeline.prediction.reuse import artifact_path, latest_models, models_dir, training_fingerprint
+from ltv_pipeline.prediction.reuse import artifact_path, latest_models, models_dir, training_fingerprint, without_code_version
 from ltv_pipeline.prediction.training import TrainedModels
 from ltv_pipeline.resources import SettingsResource
 from ltv_pipeline.settings import Settings
@@ -60,8 +60,7 @@ class ModelArtifactIOManager(dg.IOManager):
 
 
 def _settings_text(settings: Settings) -> str:
-    fingerprint = training_fingerprint(settings)
-    return ", ".join(f"{key}={value}" for key, value in fingerprint.items() if key != "code_version")
+    return ", ".join(f"{key}={value}" for key, value in without_code_version(training_fingerprint(settings)).items())
 
 
 @dg.io_manager(

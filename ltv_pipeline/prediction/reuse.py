@@ -97,11 +97,12 @@ def latest_models(settings: Settings, as_of: date) -> TrainedModels | None:
     same_code = next((m for m in _stored_models(settings, as_of) if m.trained_with == wanted), None)
     if same_code is not None:
         return same_code
-    same_settings = _without_code_version(wanted)
-    return next((m for m in _stored_models(settings, as_of) if _without_code_version(m.trained_with) == same_settings), None)
+    same_settings = without_code_version(wanted)
+    return next((m for m in _stored_models(settings, as_of) if without_code_version(m.trained_with) == same_settings), None)
 
 
-def _without_code_version(fingerprint: dict[str, Any]) -> dict[str, Any]:
+def without_code_version(fingerprint: dict[str, Any]) -> dict[str, Any]:
+    """The label and feature settings of a training fingerprint."""
     return {key: value for key, value in fingerprint.items() if key != "code_version"}
 
 
