@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from ltv_pipeline.lake import resolve_as_of
 from ltv_pipeline.marts.incremental import forget_builds, plan_build, record_build
@@ -42,7 +42,12 @@ class LtvDbtTranslator(DagsterDbtTranslator):
     schema, and a source's key is the ingest asset's key carried in its
     `meta.dagster.asset_key`, which is how lineage reaches the raw assets. A `layer` tag
     (staging / intermediate / marts / reference) lets the UI and selections filter by layer.
+    The raw sources' dbt tests are checks of the raw assets they test; otherwise dagster-dbt
+    logs each as an observation, with a warning in every run's output.
     """
+
+    def __init__(self) -> None:
+        super().__init__(DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return GROUP_BY_SCHEMA.get(dbt_resource_props.get("config", {}).get("schema"), "marts")

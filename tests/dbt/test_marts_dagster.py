@@ -60,7 +60,10 @@ def test_dbt_tests_are_asset_checks(assets_def):
     assert ("marts/channel_cac_monthly", "assert_cac_spend_matches_spend") in checks
     assert ("marts/customers", "unique_customers_customer_id") in checks
     assert ORPHAN_TICKET_CHECK in checks
-    # a singular test of several models names the one it checks (meta.dagster.ref)
+    # the raw sources' tests are checks of the raw assets; a singular test of several models
+    # names the one it checks (meta.dagster.ref)
+    assert ("raw/orders", "source_not_null_raw_orders_order_id") in checks
+    assert ("raw/customers", "source_unique_raw_customers_customer_id") in checks
     assert ("features/customer_features", "assert_customer_features_score_cutoff_covers_every_purchaser") in checks
 
 
