@@ -1,12 +1,13 @@
 """Imports that a run needs later, done while one of its steps waits on another process.
 
-`ltv run` executes every step in one process (runner.py). The expectation checks import
-Great Expectations there, ~2.5 s of single-threaded import on the run's path, while the
-dbt steps spend 15-20 s with this process idle, waiting for dbt. So the runner announces
-what its later steps will import (`announce`), and a step about to wait on a subprocess
-starts those imports on a background thread (`import_announced`). Under an executor that
-runs each step in a process of its own nobody announces anything, and nothing is imported
-for nothing.
+`ltv run` executes every step in one process (runner.py), and so do Dagster's runs by
+default (run_lock.py). The expectation checks import Great Expectations there, ~2.5 s of
+single-threaded import on the run's path, while the dbt steps spend 15-20 s with this
+process idle, waiting for dbt. So the runner and the Dagster executor announce what later
+steps will import (`announce`), and a step about to wait on a subprocess starts those
+imports on a background thread (`import_announced`). Under an executor that runs each step
+in a process of its own, the steps' processes hear no announcement (it stays in the process
+that made it), and nothing is imported for nothing.
 """
 
 from __future__ import annotations

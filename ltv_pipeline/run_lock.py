@@ -29,6 +29,7 @@ from typing import IO
 import dagster as dg
 
 from ltv_pipeline.lake import LakeWriteError, remove_interrupted_writes
+from ltv_pipeline.preload import announce
 from ltv_pipeline.settings import Settings
 
 LOCK_FILE = "run.lock"
@@ -131,6 +132,9 @@ class _LakeLockedExecutor(dg.Executor):
     def execute(self, plan_context, execution_plan):
         settings = _run_settings(plan_context)
         holder = f"Dagster run {plan_context.run_id} of job {plan_context.job_name}"
+        # As `ltv run` does (runner.py): in process, the expectation checks' Great Expectations
+        # is imported while the dbt step waits; a step in a process of its own never sees it.
+        announce("great_expectations")
         with hold_lake(settings, holder):
             remove_interrupted_writes(settings)
             yield from self._inner.execute(plan_context, execution_plan)
