@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ltv_pipeline import warm_dbt
+from ltv_pipeline.marts.project import dbt_project
 from ltv_pipeline.warm_dbt import SOCKET_ENV, WarmDbt
 
 BIN = Path(sys.executable).parent
@@ -93,6 +94,30 @@ def test_the_starter_exits_when_the_process_that_started_it_dies(tmp_path: Path)
     while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.05)
     assert not _alive(pid)
+
+
+def test_closing_the_starter_leaves_the_dbt_it_started_running_to_its_end(tmp_path: Path):
+    """`close` terminates the starter (it may still be importing dbt); a dbt forked from it
+    is a process of its own and ends as it would have."""
+    project = str(dbt_project().project_dir)
+    starter = WarmDbt()
+    client = subprocess.Popen(
+        [str(LTV_DBT), "--log-format", "json", "parse", "--no-partial-parse", "--project-dir", project,
+         "--profiles-dir", project, "--target-path", str(tmp_path / "target")],
+        env=_env(**{SOCKET_ENV: starter.socket, "LTV_WAREHOUSE": str(tmp_path / "w.duckdb"), "LTV_LAKE_DIR": str(tmp_path)}),
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = json.loads(client.stdout.readline())  # dbt has started parsing (seconds of work)
+        assert _alive(first["info"]["pid"])  # still running when its starter goes
+        starter.close()
+        assert not _alive(starter._process.pid)
+        out, err = client.communicate(timeout=120)
+    finally:
+        client.kill()
+    assert client.returncode == 0, err
+    assert first["info"]["pid"] != client.pid  # a dbt forked from the starter, not the client
+    assert (tmp_path / "target" / "manifest.json").exists()  # what the whole parse writes last
 
 
 def _alive(pid: int) -> bool:
