@@ -151,7 +151,7 @@ sys.path.insert(0, sys.argv[3])
 import dbt_benchmark as b
 from ltv_pipeline.marts.project import prepare_dbt_manifest
 from ltv_pipeline.marts.runner import run_dbt
-from ltv_pipeline.settings import load_settings
+from ltv_pipeline.core.settings import load_settings
 
 root, n, dbt_args = Path(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[4])
 t0 = time.perf_counter()

@@ -22,7 +22,7 @@ of the generator or of the previous run are flushed with `os.sync()` before each
   make `ingest`; the one `dbt build` step is split by dbt's own node timings
   (`run_results.json` of the invocation) into `features` (the `features` schema's nodes
   and their tests) and `dbt` (everything else); inside `ltv_models`, named spans
-  (`ltv_pipeline.timing.span`) time each BG/NBD, Gamma-Gamma and XGBoost fit; the rest
+  (`ltv_pipeline.core.timing.span`) time each BG/NBD, Gamma-Gamma and XGBoost fit; the rest
   of that step is `back-test (rest)` (predictions, metrics, champions, the artifact).
 - A sampler thread reads /proc every 50 ms: resident memory (VmRSS) of this process plus
   all its descendants (the dbt process and its DuckDB), and their cumulative CPU time
@@ -207,8 +207,8 @@ def _merge_windows(windows: list[tuple[float, float]]) -> list[tuple[float, floa
 
 def measure_run(settings, sampler: Sampler) -> dict:
     """Run the pipeline once and break its cost down per stage."""
-    from ltv_pipeline.runner import run_pipeline
-    from ltv_pipeline.timing import spans_since
+    from ltv_pipeline.commands.run import run_pipeline
+    from ltv_pipeline.core.timing import spans_since
 
     started = time.time()
     cpu0 = sampler.samples[-1][2] if sampler.samples else 0.0
@@ -286,9 +286,9 @@ def child(mode: str, n_customers: int, root: Path, seed: int) -> dict:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as `ltv` sets it (cli.py)
     import polars as pl
 
-    from ltv_pipeline.lake import resolve_as_of
+    from ltv_pipeline.core.lake import resolve_as_of
     from ltv_pipeline.marts.project import prepare_dbt_manifest
-    from ltv_pipeline.settings import load_settings
+    from ltv_pipeline.core.settings import load_settings
     from ltv_pipeline.synthetic import generate_business
 
     landing = root / "landing"

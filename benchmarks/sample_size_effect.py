@@ -45,7 +45,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import polars as pl  # noqa: E402
 
-from ltv_pipeline.settings import Settings, load_settings  # noqa: E402
+from ltv_pipeline.core.settings import Settings, load_settings  # noqa: E402
 
 LTV_METRICS = ("normalized_gini", "spearman", "total_error_pct", "decile_mape_pct")
 CHURN_METRICS = ("roc_auc", "brier")
@@ -81,7 +81,7 @@ def build_features(root: Path, n_customers: int, seed: int) -> Settings:
 def backtest(features: pl.DataFrame, settings: Settings, as_of: date, sample_size: int) -> dict:
     """The pipeline's training step with one sample size: its back-test figures and fit times."""
     from ltv_pipeline.prediction.training import BTYD, XGBOOST, train_and_backtest
-    from ltv_pipeline.timing import spans_since
+    from ltv_pipeline.core.timing import spans_since
 
     started, wall, cpu = time.time(), time.perf_counter(), time.process_time()
     models = train_and_backtest(
@@ -154,8 +154,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder of the results files")
     args = parser.parse_args()
 
-    from ltv_pipeline.lake import resolve_as_of
-    from ltv_pipeline.warehouse import read_relation
+    from ltv_pipeline.core.lake import resolve_as_of
+    from ltv_pipeline.marts.warehouse import read_relation
 
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:

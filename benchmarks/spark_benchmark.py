@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
 from ltv_pipeline.marts.project import dbt_executable, dbt_project, prepare_dbt_manifest  # noqa: E402
-from ltv_pipeline.marts.resources import dbt_vars_env  # noqa: E402
-from ltv_pipeline.settings import Settings, load_settings  # noqa: E402
+from ltv_pipeline.marts.dbt_resource import dbt_vars_env  # noqa: E402
+from ltv_pipeline.core.settings import Settings, load_settings  # noqa: E402
 
 GENERATED_MAX = 20_000
 """Up to this many customers the lake comes from the synthetic generator and the ingest."""
@@ -105,7 +105,7 @@ def write_lake(root: Path, n_customers: int) -> tuple[Settings, dict[str, int]]:
     if n_customers <= GENERATED_MAX:
         from ltv_pipeline.ingest.loader import ingest_source
         from ltv_pipeline.ingest.sources import SPECS
-        from ltv_pipeline.lake import resolve_as_of
+        from ltv_pipeline.core.lake import resolve_as_of
         from ltv_pipeline.synthetic import generate_business
 
         generate_business(root / "landing", n_customers=n_customers, seed=5)

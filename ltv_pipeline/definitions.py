@@ -10,8 +10,8 @@ from ltv_pipeline.marts import marts_defs
 from ltv_pipeline.orchestration.definitions import orchestration_defs
 from ltv_pipeline.prediction.definitions import prediction_defs
 from ltv_pipeline.publish.definitions import publish_defs
-from ltv_pipeline.resources import SettingsResource
-from ltv_pipeline.run_lock import lake_locked_executor
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.orchestration.run_lock import lake_locked_executor
 
 
 def build_definitions(settings: SettingsResource | None = None) -> dg.Definitions:

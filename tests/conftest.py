@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from ltv_pipeline.ingest.loader import SourceLoadResult, ingest_source
-from ltv_pipeline.lake import read_raw_table
-from ltv_pipeline.settings import Settings, load_settings
+from ltv_pipeline.core.lake import read_raw_table
+from ltv_pipeline.core.settings import Settings, load_settings
 
 LOAD_TIME = datetime(2026, 1, 1, 12, 0, 0)
 

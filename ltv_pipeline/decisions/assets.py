@@ -15,12 +15,12 @@ from ltv_pipeline.decisions.customer_value import customer_scores as build_custo
 from ltv_pipeline.decisions.customer_value import value_per_new_customer
 from ltv_pipeline.decisions.retention import retention_targets as build_retention_targets
 from ltv_pipeline.decisions.segments import behavioural_cohorts, segment_migration, segment_summary
-from ltv_pipeline.lake import atomic_write_parquet, resolve_as_of
+from ltv_pipeline.core.lake import atomic_write_parquet, resolve_as_of
 from ltv_pipeline.marts.assets import marts_dbt_assets
 from ltv_pipeline.prediction.assets import customer_predictions, features_key, predictions_path
-from ltv_pipeline.resources import SettingsResource
-from ltv_pipeline.settings import Settings
-from ltv_pipeline.warehouse import read_relation
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.marts.warehouse import read_relation
 
 
 def decisions_path(settings: Settings, name: str) -> Path:

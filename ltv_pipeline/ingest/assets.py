@@ -13,10 +13,10 @@ import polars as pl
 
 from ltv_pipeline.ingest.loader import SourceLoadResult, ingest_source
 from ltv_pipeline.ingest.sources import SPECS
-from ltv_pipeline.lake import raw_table_files
+from ltv_pipeline.core.lake import raw_table_files
 from ltv_pipeline.quality.checks import expectation_checks
-from ltv_pipeline.resources import SettingsResource
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.core.settings import Settings
 
 RAW_PREFIX = "raw"
 RAW_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=30), warn_window=timedelta(hours=26))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ltv_pipeline.lake import atomic_write_parquet
+from ltv_pipeline.core.lake import atomic_write_parquet
 
 LOAD_LOG_SCHEMA = pl.Schema(
     {

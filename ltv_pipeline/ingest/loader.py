@@ -26,8 +26,8 @@ from ltv_pipeline.ingest.read import DELIVERY_SUFFIXES, DeliveryRejected, RawDel
 from ltv_pipeline.ingest.sources import SPECS, SourceSpec
 from ltv_pipeline.ingest.table import RawTable
 from ltv_pipeline.ingest.validate import validate
-from ltv_pipeline.lake import atomic_write_parquet, raw_table_files
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.lake import atomic_write_parquet, raw_table_files
+from ltv_pipeline.core.settings import Settings
 
 REQUIRED_SOURCES = ("orders",)
 

@@ -30,8 +30,8 @@ from pathlib import Path
 import polars as pl
 
 from ltv_pipeline.ingest.sources import SourceSpec, raw_schema
-from ltv_pipeline.lake import atomic_write_parquet, raw_part_path, raw_table_files, raw_table_path
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.lake import atomic_write_parquet, raw_part_path, raw_table_files, raw_table_path
+from ltv_pipeline.core.settings import Settings
 
 MAX_PARTS = 30
 """Parts kept before a load consolidates the table (a month of daily loads)."""

@@ -14,7 +14,7 @@ import sys
 
 from ltv_pipeline.marts.project import dbt_project
 from ltv_pipeline.marts.runner import DbtRunError, run_dbt
-from ltv_pipeline.settings import SettingsError, load_settings
+from ltv_pipeline.core.settings import SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,14 +10,14 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from ltv_pipeline.lake import resolve_as_of
+from ltv_pipeline.core.lake import resolve_as_of
 from ltv_pipeline.marts.incremental import forget_builds, plan_build, record_build
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT
 from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
-from ltv_pipeline.marts.resources import dbt_vars_env
+from ltv_pipeline.marts.dbt_resource import dbt_vars_env
 from ltv_pipeline.preload import import_announced
 from ltv_pipeline.prediction.reuse import models_need_training
-from ltv_pipeline.resources import SettingsResource
+from ltv_pipeline.core.resources import SettingsResource
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 """Concurrency pool shared by every step that writes the DuckDB file (single writer)."""

@@ -6,7 +6,7 @@ import dagster as dg
 
 from ltv_pipeline.marts.assets import marts_dbt_assets
 from ltv_pipeline.marts.partitioned import daily_partitioned_dbt_assets
-from ltv_pipeline.marts.resources import dbt_resource
+from ltv_pipeline.marts.dbt_resource import dbt_resource
 
 
 def marts_defs() -> dg.Definitions:

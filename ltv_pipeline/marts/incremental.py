@@ -25,9 +25,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ltv_pipeline.lake import atomic_write_bytes, raw_table_files
+from ltv_pipeline.core.lake import atomic_write_bytes, raw_table_files
 from ltv_pipeline.marts.project import project_source_digest
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.settings import Settings
 
 CHANGE_SOURCES = ("orders", "customers")
 """The raw tables whose new rows make a customer's incremental rows change."""

@@ -15,13 +15,13 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from ltv_pipeline.lake import resolve_as_of
+from ltv_pipeline.core.lake import resolve_as_of
 from ltv_pipeline.marts.assets import RUN_BEFORE_OTHER_READY_STEPS, WAREHOUSE_POOL, LtvDbtTranslator, _relations_by_unique_id, _row_counts, _unique_id
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT, daily_partitions, order_date_vars
 from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
-from ltv_pipeline.marts.resources import dbt_vars_env
-from ltv_pipeline.publish.warehouse import snapshot_warehouse
-from ltv_pipeline.resources import SettingsResource
+from ltv_pipeline.marts.dbt_resource import dbt_vars_env
+from ltv_pipeline.marts.snapshot import snapshot_warehouse
+from ltv_pipeline.core.resources import SettingsResource
 
 
 def _window_vars(context: AssetExecutionContext) -> dict[str, str]:

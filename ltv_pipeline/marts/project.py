@@ -27,8 +27,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-"""`dbt_project/` at the repository root, next to the `ltv_pipeline` package."""
+from ltv_pipeline.core.project_files import DBT_PROJECT_DIR
 
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 """dbt's saved parse, which a later invocation re-uses when its vars and profile are the same."""

@@ -1,6 +1,6 @@
 """Where a table that dbt built on Spark lives, for the readers outside dbt.
 
-On DuckDB every model is a table of the warehouse file (`ltv_pipeline.warehouse` reads it).
+On DuckDB every model is a table of the warehouse file (`ltv_pipeline.marts.warehouse` reads it).
 On Spark, dbt-spark writes each table as Parquet (`+file_format: parquet`) into Spark's
 warehouse as a managed table of the Hive catalog: `<warehouse>/<schema>.db/<table>/`. The
 Python steps read those files directly, lazily and in chunks if they like, without a JVM
@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.settings import Settings
 
 
 def spark_warehouse_dir(settings: Settings) -> str:
@@ -42,7 +42,7 @@ def read_spark_relation(
     settings: Settings, schema: str, table: str, where: str | None = None, columns: Sequence[str] | None = None
 ) -> pl.DataFrame:
     """`select * (or columns) from schema.table [where ...]` over the Spark table's files, like
-    `ltv_pipeline.warehouse.read_relation` over the DuckDB file (same arguments); `where` and
+    `ltv_pipeline.marts.warehouse.read_relation` over the DuckDB file (same arguments); `where` and
     `columns` are constants of ours, never user input."""
     files = spark_table_files(settings, schema, table)
     if "://" not in files and not any(Path(files).parent.glob("*.parquet")):

@@ -18,10 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ltv_pipeline.lake import resolve_as_of
+from ltv_pipeline.core.lake import resolve_as_of
 from ltv_pipeline.marts.project import dbt_executable, dbt_project, prepare_dbt_manifest, reused_parse
-from ltv_pipeline.marts.resources import dbt_vars_env
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.marts.dbt_resource import dbt_vars_env
+from ltv_pipeline.core.settings import Settings
 
 
 class DbtRunError(RuntimeError):

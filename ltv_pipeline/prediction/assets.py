@@ -13,7 +13,7 @@ import dagster as dg
 import polars as pl
 from dagster_dbt import get_asset_key_for_model
 
-from ltv_pipeline.lake import atomic_write_bytes, atomic_write_parquet, resolve_as_of
+from ltv_pipeline.core.lake import atomic_write_bytes, atomic_write_parquet, resolve_as_of
 from ltv_pipeline.marts.assets import marts_dbt_assets
 from ltv_pipeline.orchestration.jobs import WEEKLY_TAG
 from ltv_pipeline.prediction.evaluation import decile_chart_png
@@ -21,9 +21,9 @@ from ltv_pipeline.prediction.model_io import MODEL_IO_MANAGER_KEY
 from ltv_pipeline.prediction.probabilistic import next_order_date
 from ltv_pipeline.prediction.reuse import artifact_path, reusable_models, training_fingerprint
 from ltv_pipeline.prediction.training import TrainedModels, score_customers, train_and_backtest
-from ltv_pipeline.resources import SettingsResource
-from ltv_pipeline.settings import Settings
-from ltv_pipeline.warehouse import read_relation
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.marts.warehouse import read_relation
 
 METRIC_FLOORS = {("ltv", "normalized_gini"): 0.2, ("ltv", "spearman"): 0.1, ("churn", "roc_auc"): 0.6}
 """The champion's back-test metrics must reach these, or the `champion_metric_floors` check fails."""

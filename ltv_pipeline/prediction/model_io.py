@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ltv_pipeline.lake import resolve_as_of
+from ltv_pipeline.core.lake import resolve_as_of
 from ltv_pipeline.prediction.reuse import artifact_path, latest_models, models_dir, training_fingerprint, without_code_version
 from ltv_pipeline.prediction.training import TrainedModels
-from ltv_pipeline.resources import SettingsResource
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.core.settings import Settings
 
 MODEL_IO_MANAGER_KEY = "model_artifacts"
 

@@ -27,7 +27,7 @@ from ltv_pipeline.prediction.btyd import (
     group_sufficient_stats,
     p_alive,
 )
-from ltv_pipeline.timing import span
+from ltv_pipeline.core.timing import span
 
 TIME_UNIT = "day"
 MIN_REPEAT_CUSTOMERS = 20

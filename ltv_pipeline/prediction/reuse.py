@@ -32,7 +32,7 @@ from typing import Any
 
 from ltv_pipeline.prediction.boosted.artifact import code_version
 from ltv_pipeline.prediction.training import TrainedModels
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.settings import Settings
 
 ARTIFACT_NAME = "models.zip"
 

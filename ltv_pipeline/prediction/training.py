@@ -50,7 +50,7 @@ from ltv_pipeline.prediction.evaluation import (
 )
 from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
 from ltv_pipeline.prediction.probabilistic import BtydModel, fit_btyd, predict_btyd
-from ltv_pipeline.timing import span
+from ltv_pipeline.core.timing import span
 
 BTYD = "bgnbd_gamma_gamma"
 XGBOOST = "xgboost"

@@ -13,13 +13,13 @@ import dagster as dg
 import polars as pl
 
 from ltv_pipeline.decisions.assets import channel_budget_allocation, decisions_path, retention_targets, segments
-from ltv_pipeline.lake import resolve_as_of
+from ltv_pipeline.core.lake import resolve_as_of
 from ltv_pipeline.prediction.training import TrainedModels
 from ltv_pipeline.quality.checks import expectation_checks
 from ltv_pipeline.publish.report import ReportInputs, chart_outcomes, render_report, write_report
 from ltv_pipeline.publish.tables import PUBLISHED_TABLES, published_path, publish_tables
-from ltv_pipeline.resources import SettingsResource
-from ltv_pipeline.warehouse import read_relation
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.marts.warehouse import read_relation
 
 
 @dg.asset(

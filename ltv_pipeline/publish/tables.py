@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ltv_pipeline.lake import LakeWriteError, StagedWrites
-from ltv_pipeline.publish.warehouse import stage_warehouse_snapshot
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.lake import LakeWriteError, StagedWrites
+from ltv_pipeline.marts.snapshot import stage_warehouse_snapshot
+from ltv_pipeline.core.settings import Settings
 
 PUBLISHED_TABLES: tuple[str, ...] = (
     "customer_scores",

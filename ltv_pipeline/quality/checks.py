@@ -18,8 +18,8 @@ import dagster as dg
 import polars as pl
 
 from ltv_pipeline.quality.expectations import describe, expectation_name, load_suite_spec, run_suite
-from ltv_pipeline.resources import SettingsResource
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.core.settings import Settings
 
 
 MAX_VALIDATED_ROWS = 200_000

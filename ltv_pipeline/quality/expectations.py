@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from ltv_pipeline.paths import EXPECTATIONS_DIR
+from ltv_pipeline.core.project_files import EXPECTATIONS_DIR
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import polars as pl
 
-from ltv_pipeline.lake import read_raw_table
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.lake import read_raw_table
+from ltv_pipeline.core.settings import Settings
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
 

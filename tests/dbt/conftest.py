@@ -25,7 +25,7 @@ import handmade_lake  # noqa: E402
 
 from ltv_pipeline.marts.project import prepare_dbt_manifest  # noqa: E402
 from ltv_pipeline.marts.runner import DbtRun, run_dbt  # noqa: E402
-from ltv_pipeline.settings import Settings, load_settings  # noqa: E402
+from ltv_pipeline.core.settings import Settings, load_settings  # noqa: E402
 
 Query = Callable[[str], list[dict[str, Any]]]
 
@@ -98,8 +98,8 @@ def background_builds(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Pa
 def materialized(tmp_path_factory: pytest.TempPathFactory, background_builds: dict[str, Future[Build]]) -> Materialization:
     """The full lake (all sources, rows after as_of included) through `dg.materialize`."""
     from ltv_pipeline.marts.assets import marts_dbt_assets
-    from ltv_pipeline.marts.resources import dbt_resource
-    from ltv_pipeline.resources import SettingsResource
+    from ltv_pipeline.marts.dbt_resource import dbt_resource
+    from ltv_pipeline.core.resources import SettingsResource
 
     root = tmp_path_factory.mktemp("full")
     settings = lake_settings(root)

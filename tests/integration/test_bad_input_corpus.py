@@ -37,7 +37,7 @@ from bad_delivery_corpus import (  # noqa: E402
     cli_landing_zone,
 )
 
-from ltv_pipeline.cli import main  # noqa: E402
+from ltv_pipeline.commands.cli import main  # noqa: E402
 
 COUNTS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ltv_pipeline.cli import main
+from ltv_pipeline.commands.cli import main
 from ltv_pipeline.definitions import defs
 
 HEADER = "order_id,customer_id,order_ts,revenue,cost,refund\n"

@@ -18,15 +18,15 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from ltv_pipeline.ingest.loader import ingest_source
-from ltv_pipeline.lake import read_raw_table
+from ltv_pipeline.core.lake import read_raw_table
 from ltv_pipeline.marts.assets import marts_dbt_assets
 from ltv_pipeline.marts.incremental import state_path
 from ltv_pipeline.marts.partitioned import daily_partitioned_dbt_assets
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONS_START, daily_partitions, order_date_vars
-from ltv_pipeline.marts.resources import dbt_resource
-from ltv_pipeline.resources import SettingsResource
-from ltv_pipeline.runner import run_pipeline
-from ltv_pipeline.settings import Settings, load_settings
+from ltv_pipeline.marts.dbt_resource import dbt_resource
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.commands.run import run_pipeline
+from ltv_pipeline.core.settings import Settings, load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = pytest.mark.xdist_group("daily_partitions")

@@ -31,10 +31,10 @@ from ltv_process import BIN, Process, ltv_env
 from polars.testing import assert_frame_equal
 
 from ltv_pipeline.ingest.sources import SPECS
-from ltv_pipeline.lake import raw_table_files
+from ltv_pipeline.core.lake import raw_table_files
 from ltv_pipeline.prediction.training import TrainedModels
 from ltv_pipeline.publish.tables import PUBLISHED_TABLES
-from ltv_pipeline.settings import Settings, load_settings
+from ltv_pipeline.core.settings import Settings, load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = pytest.mark.xdist_group("faults")
@@ -279,9 +279,9 @@ NEW_ORDERS = "order_id,customer_id,order_ts,revenue\nF-1,C-fault-1,2026-09-30,25
 PUBLISH_ANOTHER_VERSION = """
 import sys
 import polars as pl
-from ltv_pipeline.lake import LakeWriteError
+from ltv_pipeline.core.lake import LakeWriteError
 from ltv_pipeline.publish.tables import PUBLISHED_TABLES, publish_tables, published_path
-from ltv_pipeline.settings import load_settings
+from ltv_pipeline.core.settings import load_settings
 settings = load_settings()
 try:
     publish_tables(settings, {t: pl.read_parquet(published_path(settings, t)).head(1) for t in PUBLISHED_TABLES})

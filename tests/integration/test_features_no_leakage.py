@@ -11,9 +11,9 @@ from polars.testing import assert_frame_equal
 
 from ltv_pipeline.ingest.loader import ingest_source
 from ltv_pipeline.ingest.sources import SPECS
-from ltv_pipeline.lake import atomic_write_parquet, raw_table_path
+from ltv_pipeline.core.lake import atomic_write_parquet, raw_table_path
 from ltv_pipeline.marts.runner import run_dbt
-from ltv_pipeline.settings import load_settings
+from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = pytest.mark.xdist_group("features_leakage")

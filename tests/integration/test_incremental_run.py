@@ -17,14 +17,14 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from ltv_pipeline.definitions import build_definitions
-from ltv_pipeline.lake import raw_part_path, raw_table_files, raw_table_path, resolve_as_of
+from ltv_pipeline.core.lake import raw_part_path, raw_table_files, raw_table_path, resolve_as_of
 from ltv_pipeline.marts.incremental import plan_build, record_build, state_path
 from ltv_pipeline.marts.project import dbt_project
 from ltv_pipeline.marts.runner import DbtRunError, run_dbt
 from ltv_pipeline.prediction.reuse import artifact_path
-from ltv_pipeline.resources import SettingsResource
-from ltv_pipeline.runner import PipelineFailed, run_pipeline
-from ltv_pipeline.settings import load_settings
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.commands.run import PipelineFailed, run_pipeline
+from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.synthetic import generate_business
 from ltv_pipeline.synthetic.next_day import write_next_day
 

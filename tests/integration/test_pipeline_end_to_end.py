@@ -10,8 +10,8 @@ import duckdb
 import polars as pl
 import pytest
 
-from ltv_pipeline.runner import run_pipeline
-from ltv_pipeline.settings import load_settings
+from ltv_pipeline.commands.run import run_pipeline
+from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = pytest.mark.xdist_group("pipeline_e2e")
@@ -169,7 +169,7 @@ def _strings_in_lake_and_warehouse(settings) -> str:
 
 
 def test_forget_erases_customers_everywhere_and_logs_it_hashed(pipeline):
-    from ltv_pipeline.cli import main
+    from ltv_pipeline.commands.cli import main
 
     settings, _ = pipeline
     targets = _published(settings, "retention_targets")["customer_id"].head(2).to_list()

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from ltv_process import BIN, Process, ltv_env
 
-from ltv_pipeline.lake import StagedWrites
-from ltv_pipeline.run_lock import LakeBusy, hold_lake, lock_path
-from ltv_pipeline.settings import Settings, load_settings
+from ltv_pipeline.core.lake import StagedWrites
+from ltv_pipeline.orchestration.run_lock import LakeBusy, hold_lake, lock_path
+from ltv_pipeline.core.settings import Settings, load_settings
 
 LOCATION = Path(__file__).resolve().parents[2] / "ltv_pipeline" / "definitions.py"
 ORDERS = "order_id,customer_id,order_ts,revenue\nO1,C1,2025-01-01,10\nO2,C2,2025-01-02,5\n"
@@ -43,8 +43,8 @@ def _holder(settings: Settings, seconds: float = 600.0) -> Process:
     """Another process that takes the lake's lock, says so, and holds it for `seconds`."""
     code = textwrap.dedent(f"""
         import time
-        from ltv_pipeline.run_lock import hold_lake
-        from ltv_pipeline.settings import load_settings
+        from ltv_pipeline.orchestration.run_lock import hold_lake
+        from ltv_pipeline.core.settings import load_settings
         settings = load_settings(env={{}}, overrides={{"lake_dir": {str(settings.lake_dir)!r}}})
         with hold_lake(settings, "the holder of the test"):
             print("holding", flush=True)

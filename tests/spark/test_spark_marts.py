@@ -32,7 +32,7 @@ from ltv_pipeline.ingest.sources import SPECS
 from ltv_pipeline.marts.project import prepare_dbt_manifest
 from ltv_pipeline.marts.relations import read_spark_relation, spark_table_location
 from ltv_pipeline.marts.runner import DbtRun, run_dbt
-from ltv_pipeline.settings import Settings, load_settings
+from ltv_pipeline.core.settings import Settings, load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark"), pytest.mark.usefixtures("spark_available")]

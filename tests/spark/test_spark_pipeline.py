@@ -4,7 +4,7 @@ One small generated business, delivered to one landing zone, is run twice with t
 command line: once on the embedded default and once with `engine: spark` (dbt-spark
 `method: session`, local[*]), each with its own lake and warehouse, at the same time (the
 JVM's start-up leaves room for the DuckDB run). On Spark every step after dbt reads the
-marts and features from Spark's tables (`ltv_pipeline.warehouse.read_relation` dispatches
+marts and features from Spark's tables (`ltv_pipeline.marts.warehouse.read_relation` dispatches
 on the engine); the DuckDB file then holds only the `published` schema, which BI readers
 open on either engine. The published tables must agree: same rows, same values to rounding.
 
@@ -31,7 +31,7 @@ from polars.testing import assert_frame_equal
 from ltv_pipeline.marts.project import prepare_dbt_manifest
 from ltv_pipeline.marts.relations import spark_table_location
 from ltv_pipeline.publish.tables import PUBLISHED_TABLES
-from ltv_pipeline.settings import load_settings
+from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("spark_available")]

@@ -14,8 +14,8 @@ import polars as pl
 import pytest
 
 from ltv_pipeline.marts.relations import spark_table_location
-from ltv_pipeline.settings import Settings, load_settings
-from ltv_pipeline.warehouse import read_relation
+from ltv_pipeline.core.settings import Settings, load_settings
+from ltv_pipeline.marts.warehouse import read_relation
 
 FEATURES = pl.DataFrame(
     {

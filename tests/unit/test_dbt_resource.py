@@ -5,7 +5,7 @@ import subprocess
 
 from packaging import version
 
-from ltv_pipeline.marts.resources import dbt_resource
+from ltv_pipeline.marts.dbt_resource import dbt_resource
 
 
 def test_dbt_version_without_a_subprocess_is_the_executables_own():

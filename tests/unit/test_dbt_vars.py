@@ -1,4 +1,4 @@
-"""How the pipeline hands dbt its vars and its saved parse (ltv_pipeline/marts/resources.py, project.py).
+"""How the pipeline hands dbt its vars and its saved parse (ltv_pipeline/marts/dbt_resource.py, project.py).
 
 The dbt side (`ltv_var`'s precedence, no re-parse when the vars change) is exercised by
 every dbt build of tests/dbt and tests/integration; these check the Python side without dbt.
@@ -15,8 +15,8 @@ import pytest
 
 from ltv_pipeline.marts import project as project_module
 from ltv_pipeline.marts.project import DBT_PROJECT_DIR, PARTIAL_PARSE_FILE, reused_parse
-from ltv_pipeline.marts.resources import dbt_vars_env
-from ltv_pipeline.settings import load_settings
+from ltv_pipeline.marts.dbt_resource import dbt_vars_env
+from ltv_pipeline.core.settings import load_settings
 
 AS_OF = date(2026, 9, 30)
 

@@ -10,9 +10,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from ltv_pipeline.lake import atomic_write_parquet, raw_table_path
+from ltv_pipeline.core.lake import atomic_write_parquet, raw_table_path
 from ltv_pipeline.marts.incremental import plan_build, record_build, state_path
-from ltv_pipeline.settings import load_settings
+from ltv_pipeline.core.settings import load_settings
 
 AS_OF = date(2026, 9, 30)
 

@@ -12,7 +12,7 @@ import pytest
 import ltv_pipeline.ingest.loader as loader
 from ltv_pipeline.ingest.loader import MissingRequiredSource
 from ltv_pipeline.ingest.sources import raw_schema
-from ltv_pipeline.lake import atomic_write_parquet
+from ltv_pipeline.core.lake import atomic_write_parquet
 
 HEADER = "order_id,customer_id,order_ts,revenue,cost,refund\n"
 ROWS = "O1,C1,2025-01-01,10.00,4,\nO2,C2,2025-01-02T08:00:00Z,20,,1.5\n"

@@ -11,7 +11,7 @@ import pytest
 from ltv_feature_sim import FEATURES, simulate_features
 from polars.testing import assert_frame_equal
 
-from ltv_pipeline.lake import atomic_write_bytes
+from ltv_pipeline.core.lake import atomic_write_bytes
 from ltv_pipeline.prediction.boosted import BoostConfig, predict_ltv, train_churn_model, train_ltv_model
 from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
 from ltv_pipeline.prediction.evaluation import MODEL_EVALUATION_SCHEMA
@@ -19,7 +19,7 @@ from ltv_pipeline.prediction.probabilistic import BtydModel
 from ltv_pipeline.prediction.model_io import ModelArtifactIOManager, NoTrainedModels
 from ltv_pipeline.prediction.reuse import artifact_path, latest_models, reusable_models, training_fingerprint
 from ltv_pipeline.prediction.training import TrainedModels
-from ltv_pipeline.resources import SettingsResource
+from ltv_pipeline.core.resources import SettingsResource
 
 AS_OF = date(2025, 6, 30)
 HORIZON = 365

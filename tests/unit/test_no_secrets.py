@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ltv_pipeline.settings import DEMO_PII_KEY, Settings, SettingsError
+from ltv_pipeline.core.settings import DEMO_PII_KEY, Settings, SettingsError
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_BYTES = 2_000_000

@@ -6,7 +6,7 @@ import time
 
 import dagster as dg
 
-from ltv_pipeline.runner import _step_times, skipped_steps
+from ltv_pipeline.commands.run import _step_times, skipped_steps
 
 
 def test_step_times_come_from_the_start_and_success_events():

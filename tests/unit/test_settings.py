@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ltv_pipeline.settings import DEMO_PII_KEY, SettingsError, load_settings
+from ltv_pipeline.core.settings import DEMO_PII_KEY, SettingsError, load_settings
 
 
 def _write(tmp_path, text):

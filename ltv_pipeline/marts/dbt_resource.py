@@ -18,7 +18,7 @@ from packaging import version
 from pydantic import PrivateAttr
 
 from ltv_pipeline.marts.project import dbt_executable, dbt_project
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.warm_dbt import CLIENT, installed_client, warm_dbt_for_block
 
 

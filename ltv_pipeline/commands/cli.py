@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ltv_pipeline.settings import Settings, SettingsError, load_settings
+from ltv_pipeline.core.settings import Settings, SettingsError, load_settings
 
 DEMO_DIR = Path("data/demo")
 DEMO_CUSTOMERS = 20_000
@@ -86,7 +86,7 @@ def _generate(out: Path, customers: int, seed: int, messy: bool) -> None:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from ltv_pipeline.runner import run_pipeline
+    from ltv_pipeline.commands.run import run_pipeline
 
     started = time.perf_counter()
     _say(f"Running the pipeline on {settings.landing_dir} (lake {settings.lake_dir}, warehouse {settings.warehouse})")
@@ -101,9 +101,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _print_summary(outcome, elapsed: float) -> None:
-    from ltv_pipeline.headline import headline_lines
+    from ltv_pipeline.commands.summary import headline_lines
     from ltv_pipeline.ingest.sources import SPECS
-    from ltv_pipeline.lake import raw_table_files, scan_raw_table
+    from ltv_pipeline.core.lake import raw_table_files, scan_raw_table
 
     s = outcome.settings
     _say(f"\nDone in {elapsed:.0f}s.")
@@ -140,7 +140,7 @@ def _demo(args: argparse.Namespace) -> int:
     fails this one instead of losing its files; the lock file itself is kept, as deleting
     it would let a third run lock a new file while the second still holds the old one.
     """
-    from ltv_pipeline.run_lock import hold_lake, lock_path
+    from ltv_pipeline.orchestration.run_lock import hold_lake, lock_path
 
     root = args.dir.resolve()
     settings = load_settings(
@@ -166,8 +166,8 @@ def _empty_except(folder: Path, keep: Path) -> None:
 
 
 def _forget(settings: Settings, customer_ids: list[str], wait_seconds: float) -> int:
-    from ltv_pipeline.privacy import forget_customers
-    from ltv_pipeline.run_lock import hold_lake
+    from ltv_pipeline.commands.forget import forget_customers
+    from ltv_pipeline.orchestration.run_lock import hold_lake
 
     with hold_lake(settings, "ltv forget", wait_seconds):
         report = forget_customers(settings, customer_ids)

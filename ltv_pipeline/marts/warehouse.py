@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.settings import Settings
 
 
 def read_relation(

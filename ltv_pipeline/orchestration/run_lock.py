@@ -28,9 +28,9 @@ from typing import IO
 
 import dagster as dg
 
-from ltv_pipeline.lake import LakeWriteError, remove_interrupted_writes
+from ltv_pipeline.core.lake import LakeWriteError, remove_interrupted_writes
 from ltv_pipeline.preload import announce
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.settings import Settings
 
 LOCK_FILE = "run.lock"
 POLL_SECONDS = 0.2

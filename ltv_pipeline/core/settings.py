@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from ltv_pipeline.paths import DBT_PROJECT_DIR
+from ltv_pipeline.core.project_files import DBT_PROJECT_DIR
 
 SOURCES: tuple[str, ...] = ("orders", "customers", "marketing_spend", "support_tickets")
 MODES: tuple[str, ...] = ("production", "demo")
@@ -161,7 +161,7 @@ class Settings:
         """The dbt vars every model reads; one definition shared by CLI, Dagster and tests.
 
         They reach dbt in the environment variable LTV_DBT_VARS (`dbt_vars_env` in
-        ltv_pipeline/marts/resources.py), which the models read through `ltv_var`."""
+        ltv_pipeline/marts/dbt_resource.py), which the models read through `ltv_var`."""
         return {
             "as_of": as_of.isoformat(),
             "horizon_days": self.horizon_days,

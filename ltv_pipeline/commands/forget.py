@@ -19,9 +19,9 @@ import duckdb
 import polars as pl
 
 from ltv_pipeline.ingest.privacy import hash_email
-from ltv_pipeline.lake import atomic_write_parquet
-from ltv_pipeline.publish.warehouse import snapshot_warehouse
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.lake import atomic_write_parquet
+from ltv_pipeline.marts.snapshot import snapshot_warehouse
+from ltv_pipeline.core.settings import Settings
 
 ERASURE_LOG_SCHEMA = {"customer_hash": pl.String, "erased_at": pl.Datetime("us"), "rows_erased": pl.Int64}
 

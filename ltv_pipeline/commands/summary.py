@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.settings import Settings
 
 
 def _read(settings: Settings, table: str) -> pl.DataFrame | None:

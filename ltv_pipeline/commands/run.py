@@ -19,11 +19,11 @@ import dagster as dg
 import polars as pl
 
 from ltv_pipeline.ingest.load_log import read_load_log
-from ltv_pipeline.lake import remove_interrupted_writes
+from ltv_pipeline.core.lake import remove_interrupted_writes
 from ltv_pipeline.preload import announce
-from ltv_pipeline.resources import SettingsResource
-from ltv_pipeline.run_lock import hold_lake
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.orchestration.run_lock import hold_lake
+from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.warm_dbt import installed_client, warm_dbt_for_block
 
 

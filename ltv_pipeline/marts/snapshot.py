@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from ltv_pipeline.lake import LakeWriteError, StagedWrites
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.lake import LakeWriteError, StagedWrites
+from ltv_pipeline.core.settings import Settings
 
 
 def stage_warehouse_snapshot(settings: Settings, staged: StagedWrites) -> Path:

@@ -2,6 +2,6 @@
 
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import Field
 
-from ltv_pipeline.settings import Settings, load_settings
+from ltv_pipeline.core.settings import Settings, load_settings
 
 
 class SettingsResource(dg.ConfigurableResource):

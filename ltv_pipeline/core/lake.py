@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from ltv_pipeline.settings import Settings
+from ltv_pipeline.core.settings import Settings
 
 
 class LakeWriteError(OSError):
