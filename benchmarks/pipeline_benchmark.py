@@ -287,8 +287,8 @@ def child(mode: str, n_customers: int, root: Path, seed: int) -> dict:
     import polars as pl
 
     from ltv_pipeline.core.lake import resolve_as_of
-    from ltv_pipeline.marts.project import prepare_dbt_manifest
     from ltv_pipeline.core.settings import load_settings
+    from ltv_pipeline.marts.project import prepare_dbt_manifest
     from ltv_pipeline.synthetic import generate_business
 
     landing = root / "landing"

@@ -80,8 +80,8 @@ def build_features(root: Path, n_customers: int, seed: int) -> Settings:
 
 def backtest(features: pl.DataFrame, settings: Settings, as_of: date, sample_size: int) -> dict:
     """The pipeline's training step with one sample size: its back-test figures and fit times."""
-    from ltv_pipeline.prediction.training import BTYD, XGBOOST, train_and_backtest
     from ltv_pipeline.core.timing import spans_since
+    from ltv_pipeline.prediction.training import BTYD, XGBOOST, train_and_backtest
 
     started, wall, cpu = time.time(), time.perf_counter(), time.process_time()
     models = train_and_backtest(

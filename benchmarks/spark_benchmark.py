@@ -38,9 +38,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
-from ltv_pipeline.marts.project import dbt_executable, dbt_project, prepare_dbt_manifest  # noqa: E402
-from ltv_pipeline.marts.dbt_resource import dbt_vars_env  # noqa: E402
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.settings import Settings, load_settings  # noqa: E402
+from ltv_pipeline.marts.dbt_resource import (
+    dbt_env,
+    dbt_vars_env,  # noqa: E402
+)
+from ltv_pipeline.marts.project import dbt_executable, dbt_project, prepare_dbt_manifest  # noqa: E402
 
 GENERATED_MAX = 20_000
 """Up to this many customers the lake comes from the synthetic generator and the ingest."""
@@ -103,9 +107,9 @@ def write_lake(root: Path, n_customers: int) -> tuple[Settings, dict[str, int]]:
     import polars as pl
 
     if n_customers <= GENERATED_MAX:
+        from ltv_pipeline.core.lake import resolve_as_of
         from ltv_pipeline.ingest.loader import ingest_source
         from ltv_pipeline.ingest.sources import SPECS
-        from ltv_pipeline.core.lake import resolve_as_of
         from ltv_pipeline.synthetic import generate_business
 
         generate_business(root / "landing", n_customers=n_customers, seed=5)
@@ -123,7 +127,7 @@ def write_lake(root: Path, n_customers: int) -> tuple[Settings, dict[str, int]]:
     settings = load_settings(env={}, cwd=root, overrides={
         "lake_dir": root / "lake", "warehouse": root / "warehouse.duckdb", "as_of": as_of.isoformat(), "mode": "demo",
     })
-    rows = {source: pl.scan_parquet(str(settings.raw_dir(source) / "*.parquet")).select(pl.len()).collect().item()
+    rows = {source: pl.scan_parquet(str(layout.raw_dir(settings, source) / "*.parquet")).select(pl.len()).collect().item()
             for source in ("orders", "customers")}
     return settings, rows
 
@@ -137,7 +141,7 @@ def build(settings: Settings, args: list[str], log_dir: Path) -> dict:
         "--project-dir", str(project.project_dir), "--profiles-dir", str(project.profiles_dir),
         "--target-path", str(log_dir), "--log-path", str(log_dir),
     ]
-    env = {**os.environ, **settings.dbt_env(), **dbt_vars_env(settings, settings.as_of), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **dbt_env(settings), **dbt_vars_env(settings, settings.as_of), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     launched = datetime.now(timezone.utc).replace(tzinfo=None)
     t0 = time.perf_counter()
     with open(log_dir / "stdout.txt", "w") as out, open(log_dir / "stderr.txt", "w") as err:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.decisions.definitions import decisions_defs
 from ltv_pipeline.ingest.definitions import ingest_defs
 from ltv_pipeline.marts import marts_defs
 from ltv_pipeline.orchestration.definitions import orchestration_defs
+from ltv_pipeline.orchestration.run_lock import lake_locked_executor
 from ltv_pipeline.prediction.definitions import prediction_defs
 from ltv_pipeline.publish.definitions import publish_defs
-from ltv_pipeline.core.resources import SettingsResource
-from ltv_pipeline.orchestration.run_lock import lake_locked_executor
 
 
 def build_definitions(settings: SettingsResource | None = None) -> dg.Definitions:

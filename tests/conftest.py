@@ -9,9 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ltv_pipeline.ingest.loader import SourceLoadResult, ingest_source
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import read_raw_table
 from ltv_pipeline.core.settings import Settings, load_settings
+from ltv_pipeline.ingest.loader import SourceLoadResult, ingest_source
 
 LOAD_TIME = datetime(2026, 1, 1, 12, 0, 0)
 
@@ -58,7 +59,7 @@ class Workspace:
         return read_raw_table(self.settings, source)
 
     def quarantine(self, source: str = "orders") -> pl.DataFrame:
-        files = sorted(self.settings.quarantine_dir(source).glob("*.parquet"))
+        files = sorted(layout.quarantine_dir(self.settings, source).glob("*.parquet"))
         if not files:
             return pl.DataFrame()
         return pl.concat([pl.read_parquet(f) for f in files], how="diagonal_relaxed")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.settings import Settings, SettingsError, load_settings
 
 DEMO_DIR = Path("data/demo")
@@ -102,8 +103,9 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 def _print_summary(outcome, elapsed: float) -> None:
     from ltv_pipeline.commands.summary import headline_lines
+    from ltv_pipeline.core.lake import scan_raw_table
+    from ltv_pipeline.core.layout import raw_table_files
     from ltv_pipeline.ingest.sources import SPECS
-    from ltv_pipeline.core.lake import raw_table_files, scan_raw_table
 
     s = outcome.settings
     _say(f"\nDone in {elapsed:.0f}s.")
@@ -127,10 +129,10 @@ def _print_summary(outcome, elapsed: float) -> None:
     _say("\nOutputs:")
     _say(f"  raw tables        {s.lake_dir / 'raw'}")
     _say(f"  quarantine        {s.lake_dir / 'quarantine'}")
-    _say(f"  load log          {s.load_log_path}")
+    _say(f"  load log          {layout.load_log_path(s)}")
     _say(f"  warehouse         {s.warehouse}  (schemas marts, published, ...)")
-    _say(f"  published tables  {s.published_dir}")
-    _say(f"  report            {s.report_path}")
+    _say(f"  published tables  {layout.published_dir(s)}")
+    _say(f"  report            {layout.report_path(s)}")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -140,14 +142,14 @@ def _demo(args: argparse.Namespace) -> int:
     fails this one instead of losing its files; the lock file itself is kept, as deleting
     it would let a third run lock a new file while the second still holds the old one.
     """
-    from ltv_pipeline.orchestration.run_lock import hold_lake, lock_path
+    from ltv_pipeline.orchestration.run_lock import hold_lake
 
     root = args.dir.resolve()
     settings = load_settings(
         overrides={"landing_dir": root / "landing", "lake_dir": root / "lake", "warehouse": root / "warehouse.duckdb", "mode": "demo"}
     )
     with hold_lake(settings, "ltv demo", args.wait):
-        _empty_except(root, lock_path(settings).absolute())
+        _empty_except(root, layout.lock_path(settings).absolute())
         _generate(root / "landing", args.customers, args.seed, messy=False)
         return _run(settings, args)
 
@@ -174,13 +176,13 @@ def _forget(settings: Settings, customer_ids: list[str], wait_seconds: float) ->
     for location, rows in sorted(report.rows_by_location.items()):
         _say(f"  erased {rows:>6,}  {location}")
     _say(f"Erased {report.total:,} rows of {len(set(customer_ids))} customer(s); the erasure is logged (hashed) in "
-         f"{settings.meta_dir / 'erasures.parquet'}.")
+         f"{layout.meta_dir(settings) / 'erasures.parquet'}.")
     _say(f"Delete them from your own exports in {settings.landing_dir} too: a re-delivered file would load them again.")
     return 0
 
 
 def _report(settings: Settings, open_it: bool) -> int:
-    path = settings.report_path
+    path = layout.report_path(settings)
     if not path.exists():
         raise FileNotFoundError(f"no report at {path}: run `ltv run` (or `ltv demo`) first")
     print(path)

@@ -18,10 +18,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ltv_pipeline.ingest.privacy import hash_email
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import atomic_write_parquet
-from ltv_pipeline.marts.snapshot import snapshot_warehouse
 from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.ingest.privacy import hash_email
+from ltv_pipeline.marts.snapshot import snapshot_warehouse
 
 ERASURE_LOG_SCHEMA = {"customer_hash": pl.String, "erased_at": pl.Datetime("us"), "rows_erased": pl.Int64}
 
@@ -38,7 +39,7 @@ class ErasureReport:
 def _lake_files(settings: Settings) -> Iterable[Path]:
     """Every Parquet file of the lake that can hold a customer row (not the load log)."""
     for path in sorted(settings.lake_dir.rglob("*.parquet")):
-        if settings.meta_dir not in path.parents:
+        if layout.meta_dir(settings) not in path.parents:
             yield path
 
 
@@ -91,18 +92,18 @@ def forget_customers(settings: Settings, customer_ids: list[str], *, now: dateti
         erased = _erase_parquet(path, ids)
         if erased:
             report.rows_by_location[str(path.relative_to(settings.lake_dir))] = erased
-    if settings.build_warehouse.exists():
-        report.rows_by_location.update(_erase_warehouse(settings.build_warehouse, ids))
+    if layout.build_warehouse(settings).exists():
+        report.rows_by_location.update(_erase_warehouse(layout.build_warehouse(settings), ids))
         snapshot_warehouse(settings)
-    if settings.report_path.exists() and any(i in settings.report_path.read_text(encoding="utf-8") for i in ids):
-        settings.report_path.unlink()
+    if layout.report_path(settings).exists() and any(i in layout.report_path(settings).read_text(encoding="utf-8") for i in ids):
+        layout.report_path(settings).unlink()
         report.rows_by_location["reports/ltv_report.html (removed; the next run re-renders it)"] = 1
     _log_erasure(settings, ids, report.total, now or datetime.now(UTC))
     return report
 
 
 def _log_erasure(settings: Settings, ids: list[str], rows: int, when: datetime) -> None:
-    path = settings.meta_dir / "erasures.parquet"
+    path = layout.meta_dir(settings) / "erasures.parquet"
     key = settings.effective_pii_key()
     entries = pl.DataFrame(
         {"customer_hash": [hash_email(i, key) for i in ids], "erased_at": [when.replace(tzinfo=None)] * len(ids), "rows_erased": [rows] * len(ids)},

@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
-from ltv_pipeline.ingest.load_log import read_load_log
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import remove_interrupted_writes
-from ltv_pipeline.preload import announce
 from ltv_pipeline.core.resources import SettingsResource
-from ltv_pipeline.orchestration.run_lock import hold_lake
 from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.ingest.load_log import read_load_log
+from ltv_pipeline.orchestration.run_lock import hold_lake
+from ltv_pipeline.preload import announce
 from ltv_pipeline.warm_dbt import installed_client, warm_dbt_for_block
 
 
@@ -102,7 +103,7 @@ def _materialise(settings: Settings, log_level: str) -> RunOutcome:
         for evaluation in result.get_asset_check_evaluations()
         if not evaluation.passed
     ]
-    log = read_load_log(settings.load_log_path).filter(pl.col("loaded_at") >= started)
+    log = read_load_log(layout.load_log_path(settings)).filter(pl.col("loaded_at") >= started)
     return RunOutcome(
         settings=settings, load_log=log, failed_checks=failed_checks,
         step_times=_step_times(instance, result.run_id), run_id=result.run_id,

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.settings import Settings
 
 
 def _read(settings: Settings, table: str) -> pl.DataFrame | None:
-    path = settings.published_dir / f"{table}.parquet"
+    path = layout.published_dir(settings) / f"{table}.parquet"
     return pl.read_parquet(path) if path.exists() else None
 
 

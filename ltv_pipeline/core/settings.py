@@ -21,8 +21,6 @@ from typing import Any
 
 import yaml
 
-from ltv_pipeline.core.project_files import DBT_PROJECT_DIR
-
 SOURCES: tuple[str, ...] = ("orders", "customers", "marketing_spend", "support_tickets")
 MODES: tuple[str, ...] = ("production", "demo")
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
@@ -115,35 +113,6 @@ class Settings:
     """engine spark, session: extra JVM options of the driver, e.g. `-XX:TieredStopAtLevel=1
     -XX:ReservedCodeCacheSize=256m` (quick JIT for short local runs, as the tests use)."""
 
-    # ---- derived paths -------------------------------------------------------------
-    def raw_dir(self, source: str) -> Path:
-        return self.lake_dir / "raw" / source
-
-    def quarantine_dir(self, source: str) -> Path:
-        return self.lake_dir / "quarantine" / source
-
-    @property
-    def meta_dir(self) -> Path:
-        return self.lake_dir / "_meta"
-
-    @property
-    def load_log_path(self) -> Path:
-        return self.meta_dir / "load_log.parquet"
-
-    @property
-    def build_warehouse(self) -> Path:
-        """The pipeline's working copy of the warehouse: dbt and publishing write here, and
-        the end of a run replaces `warehouse` with it atomically (see publish/warehouse.py)."""
-        return self.warehouse.with_name(f"{self.warehouse.stem}.build{self.warehouse.suffix}")
-
-    @property
-    def report_path(self) -> Path:
-        return self.lake_dir / "reports" / "ltv_report.html"
-
-    @property
-    def published_dir(self) -> Path:
-        return self.lake_dir / "published"
-
     def effective_pii_key(self) -> str:
         """The key for e-mail hashing; a clear error instead of a silent weak default."""
         if self.pii_key:
@@ -182,31 +151,6 @@ class Settings:
     def spark_home(self) -> Path:
         """engine spark, session: the folder of Spark's local state (`spark_dir`, or its default)."""
         return self.spark_dir if self.spark_dir is not None else self.warehouse.parent / "spark"
-
-    def dbt_env(self) -> dict[str, str]:
-        """Environment for a dbt process: which profile target, where the (build) warehouse and the lake are."""
-        env = {
-            "LTV_DBT_TARGET": self.dbt_target,
-            "LTV_WAREHOUSE": str(self.build_warehouse),
-            "LTV_LAKE_DIR": str(self.lake_dir),
-        }
-        if self.engine == "spark":
-            env.update({
-                "LTV_SPARK_LAKE_URI": (self.spark_lake_uri or str(self.lake_dir)).rstrip("/"),
-                "LTV_SPARK_MASTER": self.spark_master,
-                "LTV_SPARK_HOST": self.spark_host,
-                "LTV_SPARK_PORT": str(self.spark_port),
-                "LTV_SPARK_DIR": str(self.spark_home),
-                "LTV_SPARK_WAREHOUSE_DIR": self.spark_warehouse_dir or str(self.spark_home / "warehouse"),
-                "LTV_SPARK_SHUFFLE_PARTITIONS": str(self.spark_shuffle_partitions),
-                "LTV_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
-                "LTV_SPARK_JAVA_OPTIONS": self.spark_java_options,
-                "LTV_SPARK_LOG_CONFIG": str(DBT_PROJECT_DIR / "spark_log4j2.properties"),
-                # Spark binds its driver to the host's address, which in containers and CI
-                # sandboxes may not be reachable; a local session only needs the loopback.
-                **({"SPARK_LOCAL_IP": "127.0.0.1"} if self.spark_method == "session" and self.spark_master.startswith("local") else {}),
-            })
-        return env
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}

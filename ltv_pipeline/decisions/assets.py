@@ -4,31 +4,23 @@ Each writes its table to `<lake>/decisions/<name>.parquet` (atomically); the `pu
 group turns them into the contract's published tables.
 """
 
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
 from dagster_dbt import get_asset_key_for_model
 
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.lake import atomic_write_parquet, resolve_as_of
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.decisions.allocation import allocate_budget
 from ltv_pipeline.decisions.customer_value import customer_scores as build_customer_scores
 from ltv_pipeline.decisions.customer_value import value_per_new_customer
 from ltv_pipeline.decisions.retention import retention_targets as build_retention_targets
 from ltv_pipeline.decisions.segments import behavioural_cohorts, segment_migration, segment_summary
-from ltv_pipeline.core.lake import atomic_write_parquet, resolve_as_of
 from ltv_pipeline.marts.assets import marts_dbt_assets
-from ltv_pipeline.prediction.assets import customer_predictions, features_key, predictions_path
-from ltv_pipeline.core.resources import SettingsResource
-from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.marts.warehouse import read_relation
-
-
-def decisions_path(settings: Settings, name: str) -> Path:
-    return settings.lake_dir / "decisions" / f"{name}.parquet"
-
-
-def snapshot_dir(settings: Settings) -> Path:
-    return settings.lake_dir / "decisions" / "segment_snapshots"
+from ltv_pipeline.prediction.assets import customer_predictions, features_key
 
 
 def _mart_key(model: str) -> dg.AssetKey:
@@ -58,11 +50,11 @@ def _score_features(settings: Settings, *columns: str) -> pl.DataFrame:
 )
 def customer_scores(context: dg.AssetExecutionContext, settings: SettingsResource):
     resolved = settings.get()
-    predictions = pl.read_parquet(predictions_path(resolved))
+    predictions = pl.read_parquet(layout.predictions_path(resolved))
     rfm = read_relation(resolved, *_mart_key("customer_rfm").path, columns=("customer_id", "rfm_segment"))
     features = _score_features(resolved, "total_margin", "total_net_revenue", "acquisition_channel")
     scores = build_customer_scores(predictions, features, rfm)
-    path = atomic_write_parquet(scores, decisions_path(resolved, "customer_scores"))
+    path = atomic_write_parquet(scores, layout.decisions_path(resolved, "customer_scores"))
     tiers = scores.group_by("value_tier").agg(pl.len().alias("customers"), pl.col("predicted_ltv").sum()).sort("customers")
     return dg.MaterializeResult(
         metadata={"dagster/row_count": scores.height, "path": dg.MetadataValue.path(str(path)), "value_tiers": _md(tiers)}
@@ -82,14 +74,14 @@ def customer_scores(context: dg.AssetExecutionContext, settings: SettingsResourc
 def segments(context: dg.AssetExecutionContext, settings: SettingsResource):
     resolved = settings.get()
     as_of = resolve_as_of(resolved)
-    scores = pl.read_parquet(decisions_path(resolved, "customer_scores"))
+    scores = pl.read_parquet(layout.decisions_path(resolved, "customer_scores"))
     summary = segment_summary(scores)
     cohorts = behavioural_cohorts(
         _score_features(
             resolved, "orders_first_30d", "tickets_total", "n_purchase_days", "recency_days", "ipt_mean", "days_first_to_second"
         )
     )
-    folder = snapshot_dir(resolved)
+    folder = layout.segment_snapshots_dir(resolved)
     atomic_write_parquet(scores.select("customer_id", "value_tier", "rfm_segment"), folder / f"as_of={as_of.isoformat()}.parquet")
     snapshots = sorted(folder.glob("as_of=*.parquet"))
     if len(snapshots) >= 2:
@@ -99,9 +91,9 @@ def segments(context: dg.AssetExecutionContext, settings: SettingsResource):
     else:
         migration = pl.DataFrame(schema={"segmentation": pl.String, "from_segment": pl.String, "to_segment": pl.String, "customers": pl.UInt32})
         note = "only one snapshot so far: migration appears from the next as_of on"
-    atomic_write_parquet(summary, decisions_path(resolved, "segment_summary"))
-    atomic_write_parquet(cohorts, decisions_path(resolved, "behavioural_cohorts"))
-    atomic_write_parquet(migration, decisions_path(resolved, "segment_migration"))
+    atomic_write_parquet(summary, layout.decisions_path(resolved, "segment_summary"))
+    atomic_write_parquet(cohorts, layout.decisions_path(resolved, "behavioural_cohorts"))
+    atomic_write_parquet(migration, layout.decisions_path(resolved, "segment_migration"))
     counts = cohorts.select(pl.exclude("customer_id").sum())
     return dg.MaterializeResult(
         metadata={
@@ -131,10 +123,10 @@ def channel_budget_allocation(context: dg.AssetExecutionContext, settings: Setti
     if daily.filter(pl.col("spend") > 0).is_empty():
         context.log.warning("no marketing spend delivered: no budget allocation")
         plan = pl.DataFrame(schema={"channel": pl.String, "current_spend": pl.Float64, "recommended_spend": pl.Float64})
-        atomic_write_parquet(plan, decisions_path(resolved, "channel_budget_allocation"))
+        atomic_write_parquet(plan, layout.decisions_path(resolved, "channel_budget_allocation"))
         return dg.MaterializeResult(metadata={"note": "no marketing spend: nothing to allocate"})
     values = value_per_new_customer(
-        pl.read_parquet(decisions_path(resolved, "customer_scores"), columns=["customer_id", "predicted_ltv"]),
+        pl.read_parquet(layout.decisions_path(resolved, "customer_scores"), columns=["customer_id", "predicted_ltv"]),
         _score_features(resolved, "first_order_date", "acquisition_channel", "total_margin"),
         as_of,
     )
@@ -147,7 +139,7 @@ def channel_budget_allocation(context: dg.AssetExecutionContext, settings: Setti
         horizon_days=resolved.horizon_days,
     )
     plan = allocation.channels.with_columns(pl.lit(as_of).alias("as_of"))
-    atomic_write_parquet(plan, decisions_path(resolved, "channel_budget_allocation"))
+    atomic_write_parquet(plan, layout.decisions_path(resolved, "channel_budget_allocation"))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": plan.height,
@@ -170,7 +162,7 @@ def channel_budget_allocation(context: dg.AssetExecutionContext, settings: Setti
 def retention_targets(context: dg.AssetExecutionContext, settings: SettingsResource):
     resolved = settings.get()
     as_of = resolve_as_of(resolved)
-    scores = pl.read_parquet(decisions_path(resolved, "customer_scores"))
+    scores = pl.read_parquet(layout.decisions_path(resolved, "customer_scores"))
     features = _score_features(resolved, "recency_days", "ipt_mean", "n_purchase_days", "low_csat_tickets", "tickets_90d")
     targets = build_retention_targets(
         scores.join(features, on="customer_id", how="left"),
@@ -178,7 +170,7 @@ def retention_targets(context: dg.AssetExecutionContext, settings: SettingsResou
         uplift=resolved.retention_uplift,
         budget=resolved.retention_budget,
     ).with_columns(pl.lit(as_of).alias("as_of"))
-    atomic_write_parquet(targets, decisions_path(resolved, "retention_targets"))
+    atomic_write_parquet(targets, layout.decisions_path(resolved, "retention_targets"))
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": targets.height,

@@ -11,12 +11,13 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from ltv_pipeline.ingest.loader import SourceLoadResult, ingest_source
-from ltv_pipeline.ingest.sources import SPECS
-from ltv_pipeline.core.lake import raw_table_files
-from ltv_pipeline.quality.checks import expectation_checks
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.layout import raw_table_files
 from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.ingest.loader import SourceLoadResult, ingest_source
+from ltv_pipeline.ingest.sources import SPECS
+from ltv_pipeline.quality.checks import expectation_checks
 
 RAW_PREFIX = "raw"
 RAW_FRESHNESS = dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=30), warn_window=timedelta(hours=26))
@@ -71,7 +72,7 @@ def _ingest_asset(source: str) -> dg.AssetsDefinition:
         yield dg.MaterializeResult(
             metadata={
                 "dagster/row_count": result.rows_in_table,
-                "path": dg.MetadataValue.path(str(resolved.raw_dir(source))),
+                "path": dg.MetadataValue.path(str(layout.raw_dir(resolved, source))),
                 "files": len(raw_table_files(resolved, source)),
                 "rows_read": result.total("rows_read"),
                 "rows_loaded": result.total("rows_loaded"),

@@ -19,6 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.lake import atomic_write_parquet
+from ltv_pipeline.core.layout import raw_table_files
+from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.ingest.load_log import append_load_log, loaded_hashes, read_load_log
 from ltv_pipeline.ingest.merge import merge_delivery
 from ltv_pipeline.ingest.privacy import hash_emails
@@ -26,8 +30,6 @@ from ltv_pipeline.ingest.read import DELIVERY_SUFFIXES, DeliveryRejected, RawDel
 from ltv_pipeline.ingest.sources import SPECS, SourceSpec
 from ltv_pipeline.ingest.table import RawTable
 from ltv_pipeline.ingest.validate import validate
-from ltv_pipeline.core.lake import atomic_write_parquet, raw_table_files
-from ltv_pipeline.core.settings import Settings
 
 REQUIRED_SOURCES = ("orders",)
 
@@ -116,8 +118,8 @@ def ingest_source(
             raise MissingRequiredSource(f"required source folder {folder} holds no delivery")
         result.notes.append(f"no deliveries in {folder}")
 
-    with _locked(settings.meta_dir):
-        log = read_load_log(settings.load_log_path)
+    with _locked(layout.meta_dir(settings)):
+        log = read_load_log(layout.load_log_path(settings))
         done = loaded_hashes(log, source)
         logged_pairs = set(zip(log.filter(pl.col("source") == source)["delivery"], log.filter(pl.col("source") == source)["content_hash"]))
         # A frozen copy: rows on disk count only if their delivery was logged before this load.
@@ -170,7 +172,7 @@ def ingest_source(
             assert rows_read == merged.loaded + quarantine.height + merged.duplicates, entry
             result.entries.append(entry)
             if quarantine.height:
-                quarantines[settings.quarantine_dir(source) / f"{path.name}.{content_hash[:12]}.parquet"] = quarantine
+                quarantines[layout.quarantine_dir(settings, source) / f"{path.name}.{content_hash[:12]}.parquet"] = quarantine
             done.add(content_hash)
             progress(
                 f"{source}: {path.name}: read {rows_read:,}, loaded {merged.loaded:,}, "
@@ -182,7 +184,7 @@ def ingest_source(
             progress(f"{source}: raw table {'consolidated into one file' if written == 'consolidated' else 'appended a part'}")
         for qpath, frame in quarantines.items():
             atomic_write_parquet(frame, qpath)
-        append_load_log(settings.load_log_path, result.entries)
+        append_load_log(layout.load_log_path(settings), result.entries)
     return result
 
 

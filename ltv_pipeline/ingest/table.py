@@ -1,6 +1,6 @@
 """A source's raw table while a load applies deliveries to it: read little, write little.
 
-On disk the table is a consolidated file plus the parts appended since (`lake.raw_table_files`).
+On disk the table is a consolidated file plus the parts appended since (`layout.raw_table_files`).
 A load must know, for each delivery, the stored records that share its keys (to tell
 duplicates and corrections from new records); it must not read or rewrite the whole table
 for that, or a daily delivery of 0.2% of the orders costs as much as the full history
@@ -29,9 +29,10 @@ from pathlib import Path
 
 import polars as pl
 
-from ltv_pipeline.ingest.sources import SourceSpec, raw_schema
-from ltv_pipeline.core.lake import atomic_write_parquet, raw_part_path, raw_table_files, raw_table_path
+from ltv_pipeline.core.lake import atomic_write_parquet
+from ltv_pipeline.core.layout import raw_part_path, raw_table_files, raw_table_path
 from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.ingest.sources import SourceSpec, raw_schema
 
 MAX_PARTS = 30
 """Parts kept before a load consolidates the table (a month of daily loads)."""

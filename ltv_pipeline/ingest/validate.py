@@ -6,7 +6,6 @@ any reason is quarantined with its original text, the others are kept typed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 

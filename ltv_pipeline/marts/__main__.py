@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import sys
 
+from ltv_pipeline.core.settings import SettingsError, load_settings
 from ltv_pipeline.marts.project import dbt_project
 from ltv_pipeline.marts.runner import DbtRunError, run_dbt
-from ltv_pipeline.core.settings import SettingsError, load_settings
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,8 +17,10 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 from pydantic import PrivateAttr
 
-from ltv_pipeline.marts.project import dbt_executable, dbt_project
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.project_files import DBT_PROJECT_DIR
 from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.marts.project import dbt_executable, dbt_project
 from ltv_pipeline.warm_dbt import CLIENT, installed_client, warm_dbt_for_block
 
 
@@ -95,3 +97,29 @@ def dbt_vars_env(settings: Settings, as_of: date, extra: Mapping[str, Any] | Non
     A `--vars` given by hand still wins over it.
     """
     return {DBT_VARS_ENV: json.dumps({**settings.dbt_vars(as_of), **(extra or {})}, sort_keys=True)}
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment for a dbt process: which profile target, where the (build) warehouse and the lake are."""
+    env = {
+        "LTV_DBT_TARGET": settings.dbt_target,
+        "LTV_WAREHOUSE": str(layout.build_warehouse(settings)),
+        "LTV_LAKE_DIR": str(settings.lake_dir),
+    }
+    if settings.engine == "spark":
+        env.update({
+            "LTV_SPARK_LAKE_URI": (settings.spark_lake_uri or str(settings.lake_dir)).rstrip("/"),
+            "LTV_SPARK_MASTER": settings.spark_master,
+            "LTV_SPARK_HOST": settings.spark_host,
+            "LTV_SPARK_PORT": str(settings.spark_port),
+            "LTV_SPARK_DIR": str(settings.spark_home),
+            "LTV_SPARK_WAREHOUSE_DIR": settings.spark_warehouse_dir or str(settings.spark_home / "warehouse"),
+            "LTV_SPARK_SHUFFLE_PARTITIONS": str(settings.spark_shuffle_partitions),
+            "LTV_SPARK_DRIVER_MEMORY": settings.spark_driver_memory,
+            "LTV_SPARK_JAVA_OPTIONS": settings.spark_java_options,
+            "LTV_SPARK_LOG_CONFIG": str(DBT_PROJECT_DIR / "spark_log4j2.properties"),
+            # Spark binds its driver to the host's address, which in containers and CI
+            # sandboxes may not be reachable; a local session only needs the loopback.
+            **({"SPARK_LOCAL_IP": "127.0.0.1"} if settings.spark_method == "session" and settings.spark_master.startswith("local") else {}),
+        })
+    return env

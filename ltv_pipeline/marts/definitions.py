@@ -5,8 +5,8 @@ from __future__ import annotations
 import dagster as dg
 
 from ltv_pipeline.marts.assets import marts_dbt_assets
-from ltv_pipeline.marts.partitioned import daily_partitioned_dbt_assets
 from ltv_pipeline.marts.dbt_resource import dbt_resource
+from ltv_pipeline.marts.partitioned import daily_partitioned_dbt_assets
 
 
 def marts_defs() -> dg.Definitions:

@@ -25,9 +25,11 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from ltv_pipeline.core.lake import atomic_write_bytes, raw_table_files
-from ltv_pipeline.marts.project import project_source_digest
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.lake import atomic_write_bytes
+from ltv_pipeline.core.layout import raw_table_files
 from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.marts.project import project_source_digest
 
 CHANGE_SOURCES = ("orders", "customers")
 """The raw tables whose new rows make a customer's incremental rows change."""
@@ -64,9 +66,6 @@ class BuildPlan:
         return {"changed_since": self.previous.loaded_through, "previous_as_of": self.previous.as_of}
 
 
-def state_path(settings: Settings) -> Path:
-    return settings.build_warehouse.with_name(f"{settings.build_warehouse.name}.state.json")
-
 
 def loaded_through(settings: Settings) -> datetime | None:
     """The latest `_loaded_at` over the raw tables whose changes the incremental models follow."""
@@ -91,7 +90,7 @@ def moved_orders(settings: Settings, since: str) -> int:
     files = [str(f) for f in raw_table_files(settings, "orders")]
     if not files:
         return 0
-    with duckdb.connect(str(settings.build_warehouse), read_only=True) as con:
+    with duckdb.connect(str(layout.build_warehouse(settings)), read_only=True) as con:
         return con.execute(
             """
             select count(*)
@@ -145,7 +144,7 @@ def plan_build(settings: Settings, as_of: date) -> BuildPlan:
         loaded_through=None if through is None else through.isoformat(sep=" "),
         fingerprint=fingerprint(settings, as_of),
     )
-    previous = _read_record(state_path(settings)) if settings.build_warehouse.exists() else None
+    previous = _read_record(layout.build_state_path(settings)) if layout.build_warehouse(settings).exists() else None
     if settings.engine != "duckdb":
         reason = f"engine {settings.engine}: the models are tables, rebuilt whole"
     elif previous is None:
@@ -167,9 +166,9 @@ def forget_builds(settings: Settings) -> None:
     as of its as_of and others as of the recorded build's, and the next build, compared with
     the record alone, could be incremental on that mixture (e.g. after a rebuild as of an
     earlier day, back at the recorded day)."""
-    state_path(settings).unlink(missing_ok=True)
+    layout.build_state_path(settings).unlink(missing_ok=True)
 
 
 def record_build(settings: Settings, plan: BuildPlan) -> None:
     """Mark the build of `plan` as the base of the next incremental one (after it succeeded)."""
-    atomic_write_bytes(json.dumps(asdict(plan.record), indent=2).encode(), state_path(settings))
+    atomic_write_bytes(json.dumps(asdict(plan.record), indent=2).encode(), layout.build_state_path(settings))

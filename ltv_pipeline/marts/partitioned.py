@@ -15,13 +15,21 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import resolve_as_of
-from ltv_pipeline.marts.assets import RUN_BEFORE_OTHER_READY_STEPS, WAREHOUSE_POOL, LtvDbtTranslator, _relations_by_unique_id, _row_counts, _unique_id
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.marts.dbt_resource import dbt_env, dbt_vars_env
+from ltv_pipeline.marts.dbt_steps import (
+    RUN_BEFORE_OTHER_READY_STEPS,
+    WAREHOUSE_POOL,
+    LtvDbtTranslator,
+    event_unique_id,
+    relations_by_unique_id,
+    row_counts,
+)
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT, daily_partitions, order_date_vars
 from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
-from ltv_pipeline.marts.dbt_resource import dbt_vars_env
 from ltv_pipeline.marts.snapshot import snapshot_warehouse
-from ltv_pipeline.core.resources import SettingsResource
 
 
 def _window_vars(context: AssetExecutionContext) -> dict[str, str]:
@@ -64,12 +72,12 @@ def daily_partitioned_dbt_assets() -> dg.AssetsDefinition:
         window = _window_vars(context)
         days = f"{window['min_order_date']}..{window['max_order_date']}" if window else "every day"
         context.log.info(f"dbt build of the daily-partitioned models for {days}, as of {as_of.isoformat()}")
-        resolved.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
+        layout.build_warehouse(resolved).parent.mkdir(parents=True, exist_ok=True)
         # The vars (with the window's days) travel in the environment and the invocation starts
         # from a saved parse, as in `ltv_dbt_models` (marts/assets.py).
         vars_env = dbt_vars_env(resolved, as_of, window)
         name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}"
-        with dbt_invocation(name, resolved.dbt_env(), vars_env) as target_path:
+        with dbt_invocation(name, dbt_env(resolved), vars_env) as target_path:
             # Unit tests check the SQL on fixed rows, not the data: CI runs them (as for the other models).
             invocation = dbt.cli(
                 ["build", "--exclude-resource-type", "unit_test"],
@@ -77,13 +85,13 @@ def daily_partitioned_dbt_assets() -> dg.AssetsDefinition:
             )
             events = list(invocation.stream())  # the row counts need dbt to have released the warehouse
 
-        relations = _relations_by_unique_id(invocation.manifest, events)
+        relations = relations_by_unique_id(invocation.manifest, events)
         on_duckdb = resolved.engine == "duckdb"
-        totals = _row_counts(str(resolved.build_warehouse), relations.values()) if on_duckdb else {}
-        in_window = _window_row_counts(str(resolved.build_warehouse), set(totals), window) if on_duckdb and window else {}
+        totals = row_counts(str(layout.build_warehouse(resolved)), relations.values()) if on_duckdb else {}
+        in_window = _window_row_counts(str(layout.build_warehouse(resolved)), set(totals), window) if on_duckdb and window else {}
         for event in events:
             if isinstance(event, dg.Output):
-                relation = relations.get(_unique_id(event), ("", ""))
+                relation = relations.get(event_unique_id(event), ("", ""))
                 metadata: dict[str, Any] = {"as_of": as_of.isoformat(), "order_days": days}
                 if relation in totals:
                     metadata["dagster/row_count"] = dg.MetadataValue.int(totals[relation])

@@ -18,10 +18,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import resolve_as_of
-from ltv_pipeline.marts.project import dbt_executable, dbt_project, prepare_dbt_manifest, reused_parse
-from ltv_pipeline.marts.dbt_resource import dbt_vars_env
 from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.marts.dbt_resource import dbt_env, dbt_vars_env
+from ltv_pipeline.marts.project import dbt_executable, dbt_project, prepare_dbt_manifest, reused_parse
 
 
 class DbtRunError(RuntimeError):
@@ -64,7 +65,7 @@ def run_dbt(
     prepare_dbt_manifest()
     project = dbt_project()
     as_of = as_of or resolve_as_of(settings)
-    settings.build_warehouse.parent.mkdir(parents=True, exist_ok=True)
+    layout.build_warehouse(settings).parent.mkdir(parents=True, exist_ok=True)
     scratch = None
     if target_path is None:
         scratch = Path(tempfile.mkdtemp(prefix=".run-", dir=project.project_dir / project.target_path))
@@ -77,11 +78,11 @@ def run_dbt(
         "--log-path", str(target_path),
     ]
     env = {
-        **os.environ, **settings.dbt_env(), **dbt_vars_env(settings, as_of, extra_vars),
+        **os.environ, **dbt_env(settings), **dbt_vars_env(settings, as_of, extra_vars),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     try:
-        with reused_parse(Path(target_path), settings.dbt_env()):
+        with reused_parse(Path(target_path), dbt_env(settings)):
             completed = subprocess.run(command, env=env, capture_output=not echo, text=True, check=False)
         results_path = Path(target_path) / "run_results.json"
         run_results = json.loads(results_path.read_text()) if results_path.exists() else {}

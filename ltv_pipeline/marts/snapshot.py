@@ -14,13 +14,14 @@ from pathlib import Path
 
 import duckdb
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import LakeWriteError, StagedWrites
 from ltv_pipeline.core.settings import Settings
 
 
 def stage_warehouse_snapshot(settings: Settings, staged: StagedWrites) -> Path:
     """Copy the current build next to the readers' warehouse, to replace it on `staged.commit()`."""
-    build = settings.build_warehouse
+    build = layout.build_warehouse(settings)
     if not build.exists():
         raise FileNotFoundError(f"no build warehouse at {build}: run the marts first")
     try:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import duckdb
 import polars as pl
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.settings import Settings
 
 
@@ -31,5 +32,5 @@ def read_relation(
         return read_spark_relation(settings, schema, table, where=where, columns=columns)
     selected = ", ".join(f'"{c}"' for c in columns) if columns else "*"
     sql = f'select {selected} from "{schema}"."{table}"' + (f" where {where}" if where else "")
-    with duckdb.connect(str(settings.build_warehouse), read_only=True) as con:
+    with duckdb.connect(str(layout.build_warehouse(settings)), read_only=True) as con:
         return con.sql(sql).pl()

@@ -4,26 +4,25 @@ daily order facts, which are partitioned by day.
 Training assets carry the tag `ltv/cadence: weekly`; the daily job excludes them, so a
 daily run re-scores with the last trained models rather than refitting them.
 
-The daily-partitioned dbt models (`marts/daily_orders`) have a job of their own. Dagster
-1.13 accepts an asset job that mixes them with unpartitioned assets, but then the whole job
-takes a partition (its launchpad asks for one) and a run without one materialises the
-partitioned asset with no partition, which its partition history never shows. So the
-refresh and retrain jobs leave them out, and `daily_orders` runs a day (or, as a backfill,
-a range of days) after the refresh has rebuilt the `orders` mart they read.
+The daily-partitioned dbt models (`marts/daily_orders`) have a job of their own: in a job
+that mixes them with unpartitioned assets the whole job takes a partition (its launchpad
+asks for one), and a run without one materialises the partitioned asset with no partition,
+which its partition history never shows. So the refresh and retrain jobs leave them out,
+and `daily_orders` runs a day (or, as a backfill, a range of days) after the refresh has
+rebuilt the `orders` mart they read.
 """
 
 import dagster as dg
 
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_TAG, daily_partitions
-
-WEEKLY_TAG = {"ltv/cadence": "weekly"}
+from ltv_pipeline.prediction.assets import CADENCE_TAG, WEEKLY
 
 DAILY_PARTITIONED = dg.AssetSelection.tag(DAILY_PARTITIONED_TAG, "")
 """The daily-partitioned dbt models (dbt tag `daily_partitioned`) and their checks."""
 
 daily_refresh_job = dg.define_asset_job(
     name="daily_refresh",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.tag("ltv/cadence", "weekly") - DAILY_PARTITIONED,
+    selection=dg.AssetSelection.all() - dg.AssetSelection.tag(CADENCE_TAG, WEEKLY) - DAILY_PARTITIONED,
     description="Ingest new deliveries, rebuild the marts, re-score customers and refresh decisions.",
 )
 

@@ -28,20 +28,17 @@ from typing import IO
 
 import dagster as dg
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import LakeWriteError, remove_interrupted_writes
-from ltv_pipeline.preload import announce
 from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.preload import announce
 
-LOCK_FILE = "run.lock"
 POLL_SECONDS = 0.2
 
 
 class LakeBusy(RuntimeError):
     """Another run holds the lake's run lock; the message names it."""
 
-
-def lock_path(settings: Settings) -> Path:
-    return settings.meta_dir / LOCK_FILE
 
 
 _held: set[Path] = set()
@@ -57,7 +54,7 @@ def hold_lake(settings: Settings, holder: str, wait_seconds: float = 0.0) -> Ite
     `LakeWriteError` when the lock file cannot be written (a read-only or full lake): a run
     that cannot record its lock could not write anything else either.
     """
-    path = lock_path(settings).absolute()
+    path = layout.lock_path(settings).absolute()
     if path in _held:
         yield
         return

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.ingest.sources import SPECS
 from ltv_pipeline.orchestration.jobs import daily_refresh_job
-from ltv_pipeline.core.resources import SettingsResource
 
 
 def landing_fingerprint(landing_dir: Path) -> str:

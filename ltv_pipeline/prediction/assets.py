@@ -7,23 +7,25 @@ train scores with the lake's models. Predictions go to the lake as Parquet.
 """
 
 import base64
-from pathlib import Path
 
 import dagster as dg
 import polars as pl
 from dagster_dbt import get_asset_key_for_model
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import atomic_write_bytes, atomic_write_parquet, resolve_as_of
+from ltv_pipeline.core.model_store import training_fingerprint
+from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.marts.assets import marts_dbt_assets
-from ltv_pipeline.orchestration.jobs import WEEKLY_TAG
+from ltv_pipeline.marts.warehouse import read_relation
 from ltv_pipeline.prediction.evaluation import decile_chart_png
 from ltv_pipeline.prediction.model_io import MODEL_IO_MANAGER_KEY
 from ltv_pipeline.prediction.probabilistic import next_order_date
-from ltv_pipeline.prediction.reuse import artifact_path, reusable_models, training_fingerprint
+from ltv_pipeline.prediction.reuse import reusable_models
 from ltv_pipeline.prediction.training import TrainedModels, score_customers, train_and_backtest
-from ltv_pipeline.core.resources import SettingsResource
-from ltv_pipeline.core.settings import Settings
-from ltv_pipeline.marts.warehouse import read_relation
+
+CADENCE_TAG, WEEKLY = "ltv/cadence", "weekly"
+"""Assets tagged `ltv/cadence: weekly` (training) are refitted by the weekly job; the daily one leaves them out."""
 
 METRIC_FLOORS = {("ltv", "normalized_gini"): 0.2, ("ltv", "spearman"): 0.1, ("churn", "roc_auc"): 0.6}
 """The champion's back-test metrics must reach these, or the `champion_metric_floors` check fails."""
@@ -32,9 +34,6 @@ METRIC_FLOORS = {("ltv", "normalized_gini"): 0.2, ("ltv", "spearman"): 0.1, ("ch
 def features_key() -> dg.AssetKey:
     return get_asset_key_for_model([marts_dbt_assets()], "customer_features")
 
-
-def predictions_path(settings: Settings) -> Path:
-    return settings.lake_dir / "prediction" / "customer_predictions.parquet"
 
 
 def _png_markdown(png: bytes) -> str:
@@ -49,7 +48,7 @@ def _headline(models: TrainedModels) -> dict[str, float]:
 @dg.asset(
     group_name="prediction",
     deps=[features_key()],
-    tags=WEEKLY_TAG,
+    tags={CADENCE_TAG: WEEKLY},
     kinds={"xgboost", "python"},
     description=(
         "Back-tests BG/NBD + Gamma-Gamma, XGBoost (two-part LTV, churn) and the baselines on held-out "
@@ -68,7 +67,7 @@ def ltv_models(context: dg.AssetExecutionContext, settings: SettingsResource):
     models = reusable_models(resolved, as_of)
     reused = models is not None
     if reused:
-        artifact = artifact_path(resolved, models.as_of)
+        artifact = layout.artifact_path(resolved, models.as_of)
         context.log.info(
             f"reusing the models trained as of {models.as_of} (retrain_days={resolved.retrain_days}): no refit"
         )
@@ -81,7 +80,7 @@ def ltv_models(context: dg.AssetExecutionContext, settings: SettingsResource):
         models.trained_with = training_fingerprint(resolved)
         for note in models.notes:
             context.log.warning(note)
-        artifact = artifact_path(resolved, as_of)
+        artifact = layout.artifact_path(resolved, as_of)
         artifact.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(models.to_bytes(), artifact)
     champion_deciles = models.deciles.get(models.champions["ltv"])
@@ -136,7 +135,7 @@ def customer_predictions(context: dg.AssetExecutionContext, settings: SettingsRe
         pl.lit(as_of).alias("as_of"),
         next_order_date(as_of, pl.col("next_order_days"), pl.col("p_alive")).alias("expected_next_order_date"),
     ).drop("next_order_days")
-    path = atomic_write_parquet(scores, predictions_path(resolved))
+    path = atomic_write_parquet(scores, layout.predictions_path(resolved))
     context.log.info(f"scored {scores.height:,} customers as of {as_of}")
     return dg.MaterializeResult(
         metadata={

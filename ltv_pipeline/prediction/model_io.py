@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import resolve_as_of
-from ltv_pipeline.prediction.reuse import artifact_path, latest_models, models_dir, training_fingerprint, without_code_version
-from ltv_pipeline.prediction.training import TrainedModels
+from ltv_pipeline.core.model_store import training_fingerprint, without_code_version
 from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.prediction.reuse import latest_models
+from ltv_pipeline.prediction.training import TrainedModels
 
 MODEL_IO_MANAGER_KEY = "model_artifacts"
 
@@ -34,7 +36,7 @@ class ModelArtifactIOManager(dg.IOManager):
 
     def handle_output(self, context: dg.OutputContext, obj: TrainedModels) -> None:
         """The asset has written (or reused) the artifact; make sure the next step finds it."""
-        path = artifact_path(self._settings.get(), obj.as_of)
+        path = layout.artifact_path(self._settings.get(), obj.as_of)
         if not path.exists():
             raise FileNotFoundError(f"ltv_models returned models as of {obj.as_of} but wrote no artifact at {path}")
 
@@ -44,7 +46,7 @@ class ModelArtifactIOManager(dg.IOManager):
         models = latest_models(settings, as_of)
         if models is None:
             raise NoTrainedModels(
-                f"no trained models in {models_dir(settings)} on or before as_of {as_of} for these settings "
+                f"no trained models in {layout.models_dir(settings)} on or before as_of {as_of} for these settings "
                 f"({_settings_text(settings)}): materialise ltv_models first (the weekly_retrain job, or `ltv run`)"
             )
         age = (as_of - models.as_of).days

@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
+from ltv_pipeline.core.timing import span
 from ltv_pipeline.prediction.btyd import (
     BgNbdParams,
     GammaGammaParams,
@@ -27,7 +28,6 @@ from ltv_pipeline.prediction.btyd import (
     group_sufficient_stats,
     p_alive,
 )
-from ltv_pipeline.core.timing import span
 
 TIME_UNIT = "day"
 MIN_REPEAT_CUSTOMERS = 20

@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ltv_pipeline.core.model_store import ARTIFACT_FORMAT
+from ltv_pipeline.core.timing import span
 from ltv_pipeline.prediction.boosted import (
     BoostConfig,
     BoostedModel,
@@ -33,6 +35,7 @@ from ltv_pipeline.prediction.boosted import (
     train_churn_model,
     train_ltv_model,
 )
+from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
 from ltv_pipeline.prediction.evaluation import (
     CLASSIC_FORMULA,
     LAST_PERIOD,
@@ -48,9 +51,7 @@ from ltv_pipeline.prediction.evaluation import (
     pick_champion,
     recency_churn_score,
 )
-from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
 from ltv_pipeline.prediction.probabilistic import BtydModel, fit_btyd, predict_btyd
-from ltv_pipeline.core.timing import span
 
 BTYD = "bgnbd_gamma_gamma"
 XGBOOST = "xgboost"
@@ -61,9 +62,6 @@ MIN_CLASS_COUNT = 25
 HOLDOUT_SHARE = 0.3
 HOLDOUT_SEED = 1
 """Seed of the holdout split's customer hash; not 0, the seed of the training sample."""
-ARTIFACT_FORMAT = 2
-"""Version of the `models.zip` layout (2: everything scoring and the report need, so a later
-run can load the models instead of refitting them)."""
 
 BASE_FEATURES: tuple[str, ...] = (
     "n_orders", "n_purchase_days", "frequency", "btyd_recency", "tenure_days", "recency_days",

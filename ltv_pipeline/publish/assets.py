@@ -12,14 +12,15 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 
-from ltv_pipeline.decisions.assets import channel_budget_allocation, decisions_path, retention_targets, segments
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import resolve_as_of
-from ltv_pipeline.prediction.training import TrainedModels
-from ltv_pipeline.quality.checks import expectation_checks
-from ltv_pipeline.publish.report import ReportInputs, chart_outcomes, render_report, write_report
-from ltv_pipeline.publish.tables import PUBLISHED_TABLES, published_path, publish_tables
 from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.decisions.assets import channel_budget_allocation, retention_targets, segments
 from ltv_pipeline.marts.warehouse import read_relation
+from ltv_pipeline.prediction.training import TrainedModels
+from ltv_pipeline.publish.report import ReportInputs, chart_outcomes, render_report, write_report
+from ltv_pipeline.publish.tables import PUBLISHED_TABLES, publish_tables
+from ltv_pipeline.quality.checks import expectation_checks
 
 
 @dg.asset(
@@ -36,7 +37,7 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
     resolved = settings.get()
     as_of = resolve_as_of(resolved)
     tables = {
-        name: pl.read_parquet(decisions_path(resolved, name))
+        name: pl.read_parquet(layout.decisions_path(resolved, name))
         for name in ("customer_scores", "segment_summary", "channel_budget_allocation", "retention_targets")
     }
     tables["model_evaluation"] = ltv_models.evaluation
@@ -59,7 +60,7 @@ def _report_inputs(settings, models: TrainedModels) -> ReportInputs:
         return read_relation(settings, "marts", name)
 
     def published(name: str) -> pl.DataFrame:
-        return pl.read_parquet(published_path(settings, name))
+        return pl.read_parquet(layout.published_path(settings, name))
 
     churn_champion = models.champions["churn"]
     return ReportInputs(
@@ -71,7 +72,7 @@ def _report_inputs(settings, models: TrainedModels) -> ReportInputs:
         churn_calibration=models.calibration.get(churn_champion),
         model_evaluation=published("model_evaluation"),
         segment_summary=published("segment_summary"),
-        segment_migration=pl.read_parquet(decisions_path(settings, "segment_migration")),
+        segment_migration=pl.read_parquet(layout.decisions_path(settings, "segment_migration")),
         retention_targets=published("retention_targets"),
     )
 
@@ -92,7 +93,7 @@ def report(context: dg.AssetExecutionContext, settings: SettingsResource, ltv_mo
     inputs = _report_inputs(resolved, ltv_models)
     outcomes = chart_outcomes(inputs)
     html = render_report(inputs, as_of=as_of, generated_at=datetime.now(UTC), outcomes=outcomes)
-    path = write_report(html, resolved.report_path)
+    path = write_report(html, layout.report_path(resolved))
     charts = {
         f"chart_{name}": dg.MetadataValue.md(f"![{name}](data:image/png;base64,{base64.b64encode(png).decode()})")
         for name, png in outcomes.items()
@@ -107,7 +108,7 @@ def report(context: dg.AssetExecutionContext, settings: SettingsResource, ltv_mo
 
 def _published_frame(table: str):
     def load(settings) -> pl.DataFrame:
-        return pl.read_parquet(published_path(settings, table))
+        return pl.read_parquet(layout.published_path(settings, table))
 
     return load
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import LakeWriteError, StagedWrites
-from ltv_pipeline.marts.snapshot import stage_warehouse_snapshot
 from ltv_pipeline.core.settings import Settings
+from ltv_pipeline.marts.snapshot import stage_warehouse_snapshot
 
 PUBLISHED_TABLES: tuple[str, ...] = (
     "customer_scores",
@@ -22,9 +23,6 @@ PUBLISHED_TABLES: tuple[str, ...] = (
 )
 """The contract's table names (section 5); identifiers are only ever taken from here."""
 
-
-def published_path(settings: Settings, table: str) -> Path:
-    return settings.published_dir / f"{table}.parquet"
 
 
 def publish_tables(settings: Settings, tables: Mapping[str, pl.DataFrame]) -> dict[str, Path]:
@@ -40,8 +38,8 @@ def publish_tables(settings: Settings, tables: Mapping[str, pl.DataFrame]) -> di
     if unknown:
         raise ValueError(f"not a published table of the contract: {sorted(unknown)}")
     with StagedWrites() as staged:
-        paths = {name: staged.parquet(df, published_path(settings, name)) for name, df in tables.items()}
-        _write_published_schema(settings.build_warehouse, tables)
+        paths = {name: staged.parquet(df, layout.published_path(settings, name)) for name, df in tables.items()}
+        _write_published_schema(layout.build_warehouse(settings), tables)
         stage_warehouse_snapshot(settings, staged)
         staged.commit()
     return paths

@@ -17,10 +17,9 @@ from collections.abc import Callable
 import dagster as dg
 import polars as pl
 
-from ltv_pipeline.quality.expectations import describe, expectation_name, load_suite_spec, run_suite
 from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.core.settings import Settings
-
+from ltv_pipeline.quality.expectations import describe, expectation_name, load_suite_spec, run_suite
 
 MAX_VALIDATED_ROWS = 200_000
 """Rows a suite validates at most (GX on 200k rows: about 1-2 s for a suite of seven)."""

@@ -10,7 +10,6 @@ after every earlier delivery of their source, as a daily export would.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 

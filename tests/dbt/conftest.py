@@ -23,9 +23,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import handmade_lake  # noqa: E402
 
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.settings import Settings, load_settings  # noqa: E402
 from ltv_pipeline.marts.project import prepare_dbt_manifest  # noqa: E402
 from ltv_pipeline.marts.runner import DbtRun, run_dbt  # noqa: E402
-from ltv_pipeline.core.settings import Settings, load_settings  # noqa: E402
 
 Query = Callable[[str], list[dict[str, Any]]]
 
@@ -56,7 +57,7 @@ class Build:
 
     @property
     def query(self) -> Query:
-        return querier(self.settings.build_warehouse)
+        return querier(layout.build_warehouse(self.settings))
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class Materialization:
 
     @property
     def query(self) -> Query:
-        return querier(self.settings.build_warehouse)
+        return querier(layout.build_warehouse(self.settings))
 
 
 @pytest.fixture(scope="session")
@@ -97,9 +98,9 @@ def background_builds(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Pa
 @pytest.fixture(scope="session")
 def materialized(tmp_path_factory: pytest.TempPathFactory, background_builds: dict[str, Future[Build]]) -> Materialization:
     """The full lake (all sources, rows after as_of included) through `dg.materialize`."""
+    from ltv_pipeline.core.resources import SettingsResource
     from ltv_pipeline.marts.assets import marts_dbt_assets
     from ltv_pipeline.marts.dbt_resource import dbt_resource
-    from ltv_pipeline.core.resources import SettingsResource
 
     root = tmp_path_factory.mktemp("full")
     settings = lake_settings(root)

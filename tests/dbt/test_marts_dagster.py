@@ -8,10 +8,10 @@ import polars as pl
 import pytest
 from conftest import lake_overrides, lake_settings
 
+from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.marts import marts_defs
 from ltv_pipeline.marts.assets import marts_dbt_assets
 from ltv_pipeline.marts.dbt_resource import dbt_resource
-from ltv_pipeline.core.resources import SettingsResource
 
 # One xdist worker builds the warehouses once (run with `--dist loadgroup`).
 pytestmark = pytest.mark.xdist_group("dbt_marts")

@@ -38,6 +38,7 @@ from bad_delivery_corpus import (  # noqa: E402
 )
 
 from ltv_pipeline.commands.cli import main  # noqa: E402
+from ltv_pipeline.core import layout
 
 COUNTS = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate")
 
@@ -159,7 +160,7 @@ def test_bad_delivery(ws, report: Report, case: Case):
     assert (companion["status"], companion["rows_loaded"]) == ("loaded", 1), companion
     assert _raw_of(ws, case.source, COMPANION_NAME).height == 1
     # the load log on disk says the same as the result
-    log = pl.read_parquet(ws.settings.load_log_path).filter(pl.col("delivery").is_in(list(case.expect)))
+    log = pl.read_parquet(layout.load_log_path(ws.settings)).filter(pl.col("delivery").is_in(list(case.expect)))
     for entry in log.iter_rows(named=True):
         if entry["content_hash"] in {e["content_hash"] for e in result.entries}:
             assert entry["status"] == entries[entry["delivery"]]["status"]

@@ -21,11 +21,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from ltv_pipeline.ingest.loader import ingest_source
-from ltv_pipeline.core.lake import resolve_as_of
-from ltv_pipeline.marts.incremental import plan_build
 from ltv_pipeline.commands.run import run_pipeline
+from ltv_pipeline.core.lake import resolve_as_of
 from ltv_pipeline.core.settings import load_settings
+from ltv_pipeline.ingest.loader import ingest_source
+from ltv_pipeline.marts.incremental import plan_build
 from ltv_pipeline.synthetic import generate_business
 from ltv_pipeline.synthetic.next_day import write_next_day
 

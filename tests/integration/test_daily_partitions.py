@@ -17,16 +17,16 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from ltv_pipeline.ingest.loader import ingest_source
+from ltv_pipeline.commands.run import run_pipeline
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import read_raw_table
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.core.settings import Settings, load_settings
+from ltv_pipeline.ingest.loader import ingest_source
 from ltv_pipeline.marts.assets import marts_dbt_assets
-from ltv_pipeline.marts.incremental import state_path
+from ltv_pipeline.marts.dbt_resource import dbt_resource
 from ltv_pipeline.marts.partitioned import daily_partitioned_dbt_assets
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONS_START, daily_partitions, order_date_vars
-from ltv_pipeline.marts.dbt_resource import dbt_resource
-from ltv_pipeline.core.resources import SettingsResource
-from ltv_pipeline.commands.run import run_pipeline
-from ltv_pipeline.core.settings import Settings, load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = pytest.mark.xdist_group("daily_partitions")
@@ -53,7 +53,7 @@ class Business:
         return {"dbt": dbt_resource(), "settings": SettingsResource(overrides=self.overrides)}
 
     def daily_orders(self, warehouse: Path | None = None) -> pl.DataFrame:
-        with duckdb.connect(str(warehouse or self.settings.build_warehouse), read_only=True) as con:
+        with duckdb.connect(str(warehouse or layout.build_warehouse(self.settings)), read_only=True) as con:
             return con.sql("select * from marts.daily_orders").pl().sort(KEY)
 
     def materialize_days(self, first: str, last: str | None = None) -> dg.ExecuteInProcessResult:
@@ -102,7 +102,7 @@ def test_ltv_run_publishes_every_day_of_daily_orders(business, published_orders_
 def test_a_backfill_of_a_date_range_writes_exactly_those_days(business):
     """One run for a week (days without orders included) rewrites that week and nothing else."""
     biz, full = business
-    with duckdb.connect(str(biz.settings.build_warehouse)) as con:
+    with duckdb.connect(str(layout.build_warehouse(biz.settings))) as con:
         con.execute("delete from marts.daily_orders")  # whatever the run writes is then all that is there
 
     result = biz.materialize_days(*FIRST_WEEK)
@@ -150,7 +150,7 @@ def test_a_correction_is_applied_by_rerunning_its_day_only(business):
     )
     ingest_source(biz.settings, "orders")
     before = biz.daily_orders()
-    state = state_path(biz.settings).read_text()
+    state = layout.build_state_path(biz.settings).read_text()
 
     refresh = dg.materialize(
         [marts_dbt_assets()],
@@ -161,7 +161,7 @@ def test_a_correction_is_applied_by_rerunning_its_day_only(business):
     assert_frame_equal(biz.daily_orders(), before)  # the unpartitioned refresh leaves the daily facts alone
     # a subset build does not move the incremental state: the models it left out still
     # count the correction as news (checked at the end of this test)
-    assert state_path(biz.settings).read_text() == state
+    assert layout.build_state_path(biz.settings).read_text() == state
 
     result = biz.materialize_days(day)
 
@@ -179,7 +179,7 @@ def test_a_correction_is_applied_by_rerunning_its_day_only(business):
 
     # the next build of every model brings the customer's summary up to date with the correction
     assert dg.materialize([marts_dbt_assets()], resources=biz.resources()).success
-    with duckdb.connect(str(biz.settings.build_warehouse), read_only=True) as con:
+    with duckdb.connect(str(layout.build_warehouse(biz.settings)), read_only=True) as con:
         summary, detail = con.execute(
             "select (select revenue from intermediate.int_orders_aggregated_to_customers where customer_id = $1),"
             " (select sum(revenue) from marts.orders where customer_id = $1)",

@@ -30,11 +30,11 @@ import pytest
 from ltv_process import BIN, Process, ltv_env
 from polars.testing import assert_frame_equal
 
+from ltv_pipeline.core.layout import raw_table_files
+from ltv_pipeline.core.settings import Settings, load_settings
 from ltv_pipeline.ingest.sources import SPECS
-from ltv_pipeline.core.lake import raw_table_files
 from ltv_pipeline.prediction.training import TrainedModels
 from ltv_pipeline.publish.tables import PUBLISHED_TABLES
-from ltv_pipeline.core.settings import Settings, load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = pytest.mark.xdist_group("faults")
@@ -135,12 +135,12 @@ def raw_layer(lake: Lake) -> Tables:
     s = lake.settings
     tables = {f"raw/{src}": pl.concat([pl.read_parquet(f) for f in raw_table_files(s, src)]) for src in SPECS if raw_table_files(s, src)}
     tables |= {f"quarantine/{k}": v for k, v in _parquet_files(s.lake_dir / "quarantine").items()}
-    tables["load_log"] = pl.read_parquet(s.load_log_path).drop("loaded_at").unique()
+    tables["load_log"] = pl.read_parquet(layout.load_log_path(s)).drop("loaded_at").unique()
     return tables
 
 
 def marts(lake: Lake, warehouse: Path | None = None) -> Tables:
-    return _schema(warehouse or lake.settings.build_warehouse, "marts")
+    return _schema(warehouse or layout.build_warehouse(lake.settings), "marts")
 
 
 def models(lake: Lake) -> Tables:
@@ -162,7 +162,7 @@ def decisions(lake: Lake) -> Tables:
 
 def published(lake: Lake) -> Tables:
     s = lake.settings
-    in_parquet = {f"parquet/{name}": pl.read_parquet(s.published_dir / f"{name}.parquet") for name in PUBLISHED_TABLES}
+    in_parquet = {f"parquet/{name}": pl.read_parquet(layout.published_dir(s) / f"{name}.parquet") for name in PUBLISHED_TABLES}
     return in_parquet | _schema(s.warehouse, "published")
 
 
@@ -280,11 +280,12 @@ PUBLISH_ANOTHER_VERSION = """
 import sys
 import polars as pl
 from ltv_pipeline.core.lake import LakeWriteError
-from ltv_pipeline.publish.tables import PUBLISHED_TABLES, publish_tables, published_path
+from ltv_pipeline.publish.tables import PUBLISHED_TABLES, publish_tables
 from ltv_pipeline.core.settings import load_settings
+from ltv_pipeline.core import layout
 settings = load_settings()
 try:
-    publish_tables(settings, {t: pl.read_parquet(published_path(settings, t)).head(1) for t in PUBLISHED_TABLES})
+    publish_tables(settings, {t: pl.read_parquet(layout.published_path(settings, t)).head(1) for t in PUBLISHED_TABLES})
 except LakeWriteError as exc:
     sys.exit(f"ltv: error: {exc}")
 """
@@ -344,8 +345,8 @@ def _assert_unchanged(before: Lake, after: Lake, *, lake_too: bool) -> None:
     """The readers' warehouse and published Parquet are byte for byte the same, and so are the
     raw tables, quarantine and load log when `lake_too`; no file more, no file less."""
     s = before.settings
-    readers = [s.warehouse, *s.published_dir.glob("*.parquet")]
-    lake = [*(s.lake_dir / "raw").rglob("*.parquet"), *(s.lake_dir / "quarantine").rglob("*.parquet"), s.load_log_path]
+    readers = [s.warehouse, *layout.published_dir(s).glob("*.parquet")]
+    lake = [*(s.lake_dir / "raw").rglob("*.parquet"), *(s.lake_dir / "quarantine").rglob("*.parquet"), layout.load_log_path(s)]
     for path in readers + (lake if lake_too else []):
         name = path.relative_to(before.root)
         assert (after.root / name).read_bytes() == path.read_bytes(), f"{name} changed"
@@ -362,7 +363,7 @@ def test_a_full_disk_fails_the_run_with_the_path_and_reason_and_changes_nothing(
 def test_a_disk_filling_up_while_publishing_leaves_readers_every_previous_table(reference: Reference, tmp_path: Path):
     """Room for the new Parquet files but not for the warehouse copy: readers keep the previous
     Parquet files and warehouse alike (not new files next to an old warehouse)."""
-    room = reference.lake.settings.build_warehouse.stat().st_size // 2
+    room = layout.build_warehouse(reference.lake.settings).stat().st_size // 2
     outcome = _on_a_full_disk(reference, tmp_path, f"{BIN / 'python'} -c '{PUBLISH_ANOTHER_VERSION}'", free_bytes=room)
     _assert_one_line_error(outcome, "No space left on device", f"cannot write {tmp_path / 'disk' / 'state'}")
     _assert_unchanged(reference.lake, outcome.after, lake_too=True)

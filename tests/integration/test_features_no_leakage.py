@@ -9,11 +9,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.lake import atomic_write_parquet
+from ltv_pipeline.core.layout import raw_table_path
+from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.ingest.loader import ingest_source
 from ltv_pipeline.ingest.sources import SPECS
-from ltv_pipeline.core.lake import atomic_write_parquet, raw_table_path
 from ltv_pipeline.marts.runner import run_dbt
-from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = pytest.mark.xdist_group("features_leakage")
@@ -25,7 +27,7 @@ LABELS = ("label_available", "label_orders", "label_margin", "label_churn")
 
 def _features(settings, as_of: date = AS_OF) -> pl.DataFrame:
     run_dbt(settings, ["run", "--select", "+customer_features"], as_of=as_of)
-    with duckdb.connect(str(settings.build_warehouse), read_only=True) as con:
+    with duckdb.connect(str(layout.build_warehouse(settings)), read_only=True) as con:
         return con.sql("select * from features.customer_features").pl().sort("customer_id", "cutoff_role")
 
 

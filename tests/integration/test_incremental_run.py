@@ -16,15 +16,16 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from ltv_pipeline.commands.run import PipelineFailed, run_pipeline
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.lake import resolve_as_of
+from ltv_pipeline.core.layout import raw_part_path, raw_table_files, raw_table_path
+from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.definitions import build_definitions
-from ltv_pipeline.core.lake import raw_part_path, raw_table_files, raw_table_path, resolve_as_of
-from ltv_pipeline.marts.incremental import plan_build, record_build, state_path
+from ltv_pipeline.marts.incremental import plan_build, record_build
 from ltv_pipeline.marts.project import dbt_project
 from ltv_pipeline.marts.runner import DbtRunError, run_dbt
-from ltv_pipeline.prediction.reuse import artifact_path
-from ltv_pipeline.core.resources import SettingsResource
-from ltv_pipeline.commands.run import PipelineFailed, run_pipeline
-from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.synthetic import generate_business
 from ltv_pipeline.synthetic.next_day import write_next_day
 
@@ -88,12 +89,12 @@ def test_the_daily_run_appends_new_rows_and_consolidates_corrected_tables(runs):
 def test_the_daily_run_reuses_yesterdays_models_and_scores_as_of_today(runs):
     settings, first_day, day, _, _, full, daily = runs
     assert "ltv_models" in full.step_times and "ltv_models" in daily.step_times
-    assert artifact_path(settings, first_day).exists() and not artifact_path(settings, day).exists()
-    scores = pl.read_parquet(settings.published_dir / "customer_scores.parquet")
+    assert layout.artifact_path(settings, first_day).exists() and not layout.artifact_path(settings, day).exists()
+    scores = pl.read_parquet(layout.published_dir(settings) / "customer_scores.parquet")
     assert scores["as_of"].unique().to_list() == [day]
     new_customers = scores.filter(pl.col("customer_id").str.contains(f"-n{day.isoformat()}"))
     assert new_customers.height > 0  # the day's sign-ups, who bought that day, are scored
-    params = pl.read_parquet(settings.published_dir / "model_evaluation.parquet")
+    params = pl.read_parquet(layout.published_dir(settings) / "model_evaluation.parquet")
     assert params["as_of"].unique().to_list() == [first_day]  # the back-test of the reused models
 
 
@@ -113,11 +114,11 @@ def test_the_incremental_marts_equal_a_full_build_of_the_same_lake(runs, tmp_pat
     as a build from scratch makes it (a new day
     with new customers, and corrections of old orders of customers who bought nothing new)."""
     settings, _, day, *_ = runs
-    state = json.loads(state_path(settings).read_text())
+    state = json.loads(layout.build_state_path(settings).read_text())
     assert state["as_of"] == day.isoformat()
     scratch = replace(settings, warehouse=tmp_path / "scratch.duckdb")
     run_dbt(scratch, ["build", "--exclude-resource-type", "unit_test"], as_of=day)
-    incremental, full = _tables(settings.build_warehouse), _tables(scratch.build_warehouse)
+    incremental, full = _tables(layout.build_warehouse(settings)), _tables(layout.build_warehouse(scratch))
     assert incremental.keys() == full.keys()
     # the daily run reused the models, so its features hold the score cutoff only
     key = ("features", "customer_features")
@@ -137,8 +138,8 @@ def _copy(settings, tmp_path, *, whole_lake: bool = False, with_build: bool = Tr
     else:
         shutil.copytree(settings.lake_dir / "raw", copy.lake_dir / "raw")
     if with_build:
-        shutil.copy(settings.build_warehouse, copy.build_warehouse)
-        shutil.copy(state_path(settings), state_path(copy))
+        shutil.copy(layout.build_warehouse(settings), layout.build_warehouse(copy))
+        shutil.copy(layout.build_state_path(settings), layout.build_state_path(copy))
     return copy
 
 
@@ -153,7 +154,7 @@ def test_orders_dated_after_the_last_builds_as_of_enter_an_incremental_build(run
     record_build(copy, plan_build(copy, earlier))
     plan = plan_build(copy, day)
     assert not plan.full_refresh and plan.dbt_vars()["previous_as_of"] == earlier.isoformat(), plan.reason
-    with duckdb.connect(str(copy.build_warehouse), read_only=True) as con:
+    with duckdb.connect(str(layout.build_warehouse(copy)), read_only=True) as con:
         later = con.execute(
             "select count(*) from staging.stg_raw__customer_changes where source_table = 'orders' "
             "and row_date > ? and row_date <= ? and loaded_at <= cast(? as timestamp)",
@@ -163,7 +164,7 @@ def test_orders_dated_after_the_last_builds_as_of_enter_an_incremental_build(run
     run_dbt(copy, ["build", "--exclude-resource-type", "unit_test"], as_of=day, extra_vars=plan.dbt_vars())
     scratch = replace(copy, warehouse=tmp_path / "scratch.duckdb")
     run_dbt(scratch, ["build", "--exclude-resource-type", "unit_test"], as_of=day)
-    incremental, full = _tables(copy.build_warehouse), _tables(scratch.build_warehouse)
+    incremental, full = _tables(layout.build_warehouse(copy)), _tables(layout.build_warehouse(scratch))
     assert incremental.keys() == full.keys()
     for name in sorted(full):
         assert_frame_equal(_canonical(incremental[name]), _canonical(full[name]), rel_tol=1e-9, abs_tol=1e-9), name
@@ -180,7 +181,7 @@ def test_a_failed_full_refresh_leaves_no_base_for_an_incremental_build(runs, tmp
     assert plan_build(copy, earlier).full_refresh
     with pytest.raises(PipelineFailed, match="ltv_dbt_models"):
         run_pipeline(replace(copy, as_of=earlier), log_level="CRITICAL")
-    assert not state_path(copy).exists()
+    assert not layout.build_state_path(copy).exists()
     after = plan_build(copy, day)
     assert after.full_refresh and after.reason == "no earlier successful build in this warehouse"
 
@@ -188,8 +189,8 @@ def test_a_failed_full_refresh_leaves_no_base_for_an_incremental_build(runs, tmp
 def test_a_run_with_retrain_days_zero_refits(runs):
     settings, _, day, *_ = runs
     run_pipeline(replace(settings, as_of=day, retrain_days=0), log_level="WARNING")
-    assert artifact_path(settings, day).exists()
-    evaluation = pl.read_parquet(settings.published_dir / "model_evaluation.parquet")
+    assert layout.artifact_path(settings, day).exists()
+    evaluation = pl.read_parquet(layout.published_dir(settings) / "model_evaluation.parquet")
     assert evaluation["as_of"].unique().to_list() == [day]
 
 
@@ -244,4 +245,4 @@ def test_the_daily_refresh_job_scores_with_the_lakes_models(runs, tmp_path):
     # the newest artifact in the lake: the first run's, or a later test's refit as of `day`
     newest = max(path.parent.name.removeprefix("as_of=") for path in (copy.lake_dir / "models").glob("as_of=*/models.zip"))
     assert materialized["customer_predictions"]["models_as_of"].value == newest >= first_day.isoformat()
-    assert pl.read_parquet(copy.published_dir / "customer_scores.parquet")["as_of"].unique().to_list() == [day]
+    assert pl.read_parquet(layout.published_dir(copy) / "customer_scores.parquet")["as_of"].unique().to_list() == [day]

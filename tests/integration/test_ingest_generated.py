@@ -8,9 +8,9 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.ingest.assets import ingest_assets, raw_expectation_checks
 from ltv_pipeline.ingest.sources import SPECS
-from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.synthetic import generate_business
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.definitions import defs
 from ltv_pipeline.orchestration.sensors import new_deliveries_sensor
-from ltv_pipeline.core.resources import SettingsResource
 
 
 def test_schedules_and_jobs_are_registered():

@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from ltv_pipeline.commands.run import run_pipeline
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.synthetic import generate_business
 
@@ -51,7 +52,7 @@ def pipeline(tmp_path_factory):
 
 
 def _published(settings, table: str) -> pl.DataFrame:
-    return pl.read_parquet(settings.published_dir / f"{table}.parquet")
+    return pl.read_parquet(layout.published_dir(settings) / f"{table}.parquet")
 
 
 def test_every_published_table_has_the_contract_columns_in_parquet_and_duckdb(pipeline):
@@ -68,7 +69,7 @@ def test_every_published_table_has_the_contract_columns_in_parquet_and_duckdb(pi
 def test_every_customer_with_an_order_is_scored(pipeline):
     settings, _ = pipeline
     scores = _published(settings, "customer_scores")
-    buyers = pl.read_parquet(settings.raw_dir("orders") / "orders.parquet")["customer_id"].unique()
+    buyers = pl.read_parquet(layout.raw_dir(settings, "orders") / "orders.parquet")["customer_id"].unique()
     assert scores["customer_id"].n_unique() == scores.height
     assert set(buyers) == set(scores["customer_id"])
     assert scores.select(pl.col("predicted_ltv", "p_alive", "churn_probability").null_count()).sum_horizontal().item() == 0
@@ -157,7 +158,7 @@ def _strings_in_lake_and_warehouse(settings) -> str:
             chunks += [" ".join(map(str, frame[c].to_list())) for c in frame.columns if frame[c].dtype == pl.String]
         elif path.is_file() and path.suffix in {".html", ".json", ".csv", ".md", ".txt"}:
             chunks.append(path.read_text(encoding="utf-8", errors="replace"))
-    for warehouse in (settings.warehouse, settings.build_warehouse):
+    for warehouse in (settings.warehouse, layout.build_warehouse(settings)):
         with duckdb.connect(str(warehouse), read_only=True) as con:
             columns = con.execute(
                 "select table_schema, table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
@@ -181,7 +182,7 @@ def test_forget_erases_customers_everywhere_and_logs_it_hashed(pipeline):
         assert main(["forget", *targets]) == 0
     stored = _strings_in_lake_and_warehouse(settings)
     assert not any(t in stored for t in targets)
-    log = pl.read_parquet(settings.meta_dir / "erasures.parquet")
+    log = pl.read_parquet(layout.meta_dir(settings) / "erasures.parquet")
     assert log.height == 2 and not set(targets) & set(log["customer_hash"])
 
 
@@ -198,7 +199,7 @@ def test_short_history_skips_the_backtest_and_still_scores_everyone(tmp_path):
     )
     run_pipeline(settings, log_level="WARNING")
     scores = _published(settings, "customer_scores")
-    orders = pl.read_parquet(settings.raw_dir("orders") / "orders.parquet")
+    orders = pl.read_parquet(layout.raw_dir(settings, "orders") / "orders.parquet")
     buyers = orders.filter(pl.col("order_ts").dt.date() <= pl.date(2024, 10, 31))["customer_id"].unique()
     assert set(scores["customer_id"]) == set(buyers)
     assert _published(settings, "model_evaluation").is_empty()

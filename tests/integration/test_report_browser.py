@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-from test_report import AS_OF, GENERATED_AT, full_inputs  # noqa: E402
-
 from cdp import CHROMIUM, Page, chromium_page  # noqa: E402
+from test_report import AS_OF, GENERATED_AT, full_inputs  # noqa: E402
 
 from ltv_pipeline.publish.report import render_report, write_report  # noqa: E402
 

@@ -19,9 +19,10 @@ from pathlib import Path
 import pytest
 from ltv_process import BIN, Process, ltv_env
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import StagedWrites
-from ltv_pipeline.orchestration.run_lock import LakeBusy, hold_lake, lock_path
 from ltv_pipeline.core.settings import Settings, load_settings
+from ltv_pipeline.orchestration.run_lock import LakeBusy, hold_lake
 
 LOCATION = Path(__file__).resolve().parents[2] / "ltv_pipeline" / "definitions.py"
 ORDERS = "order_id,customer_id,order_ts,revenue\nO1,C1,2025-01-01,10\nO2,C2,2025-01-02,5\n"
@@ -67,7 +68,7 @@ def _ltv(settings: Settings, *args: str) -> subprocess.CompletedProcess:
 
 def _lock_record(settings: Settings) -> dict:
     try:
-        return json.loads(lock_path(settings).read_text())
+        return json.loads(layout.lock_path(settings).read_text())
     except (OSError, ValueError):
         return {}
 
@@ -134,7 +135,7 @@ def test_ltv_demo_does_not_empty_a_folder_whose_lake_is_in_use(tmp_path: Path):
 def test_the_next_run_removes_the_temporary_files_of_writes_a_killed_run_left(tmp_path: Path):
     settings = _settings(tmp_path)
     killed = StagedWrites()  # staged and never committed nor closed: a run killed in between
-    killed.data(b"half a table", settings.raw_dir("orders") / "orders.parquet")
+    killed.data(b"half a table", layout.raw_dir(settings, "orders") / "orders.parquet")
     killed.data(b"half a warehouse", settings.warehouse)
     left = sorted(tmp_path.rglob(".*.tmp"))
     assert len(left) == 2

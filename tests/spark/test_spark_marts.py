@@ -27,12 +27,14 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.settings import Settings, load_settings
 from ltv_pipeline.ingest.loader import ingest_source
 from ltv_pipeline.ingest.sources import SPECS
+from ltv_pipeline.marts.dbt_resource import dbt_env
 from ltv_pipeline.marts.project import prepare_dbt_manifest
 from ltv_pipeline.marts.relations import read_spark_relation, spark_table_location
 from ltv_pipeline.marts.runner import DbtRun, run_dbt
-from ltv_pipeline.core.settings import Settings, load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = [pytest.mark.spark, pytest.mark.xdist_group("spark"), pytest.mark.usefixtures("spark_available")]
@@ -70,7 +72,7 @@ class Builds:
         self.spark_run = spark_run
 
     def duckdb_table(self, schema: str, table: str) -> pl.DataFrame:
-        with duckdb.connect(str(self.duckdb_settings.build_warehouse), read_only=True) as con:
+        with duckdb.connect(str(layout.build_warehouse(self.duckdb_settings)), read_only=True) as con:
             return con.sql(f'select * from "{schema}"."{table}"').pl()
 
     def spark_table_dir(self, schema: str, table: str) -> Path:
@@ -199,13 +201,13 @@ def test_python_steps_read_the_spark_features_like_the_duckdb_ones(builds: Build
     """What the scoring step reads: the score cutoff's rows, straight from Spark's files."""
     where = "cutoff_role = 'score'"
     on_spark = read_spark_relation(builds.spark_settings, "features", "customer_features", where=where)
-    with duckdb.connect(str(builds.duckdb_settings.build_warehouse), read_only=True) as con:
+    with duckdb.connect(str(layout.build_warehouse(builds.duckdb_settings)), read_only=True) as con:
         on_duckdb = con.sql(f"select * from features.customer_features where {where}").pl()
     assert on_spark.height == on_duckdb.height > 500
     assert on_spark.schema == on_duckdb.schema or {n: _kind(d) for n, d in on_spark.schema.items()} == {
         n: _kind(d) for n, d in on_duckdb.schema.items()
     }
-    assert builds.spark_settings.dbt_env()["SPARK_LOCAL_IP"] == "127.0.0.1"
+    assert dbt_env(builds.spark_settings)["SPARK_LOCAL_IP"] == "127.0.0.1"
 
 
 @pytest.mark.parametrize("schema, table", compared_relations(), ids=lambda value: value)

@@ -28,10 +28,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.marts.project import prepare_dbt_manifest
 from ltv_pipeline.marts.relations import spark_table_location
 from ltv_pipeline.publish.tables import PUBLISHED_TABLES
-from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.synthetic import generate_business
 
 pytestmark = [pytest.mark.spark, pytest.mark.usefixtures("spark_available")]
@@ -106,7 +107,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _published(settings, table: str) -> pl.DataFrame:
-    return pl.read_parquet(settings.published_dir / f"{table}.parquet")
+    return pl.read_parquet(layout.published_dir(settings) / f"{table}.parquet")
 
 
 def _comparable(frame: pl.DataFrame) -> pl.DataFrame:

@@ -13,8 +13,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from ltv_pipeline.marts.relations import spark_table_location
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.settings import Settings, load_settings
+from ltv_pipeline.marts.relations import spark_table_location
 from ltv_pipeline.marts.warehouse import read_relation
 
 FEATURES = pl.DataFrame(
@@ -50,7 +51,7 @@ def test_on_spark_the_steps_read_the_spark_tables_files(tmp_path: Path) -> None:
     assert scored.columns == ["customer_id", "recency_days"]
     assert sorted(scored["customer_id"]) == ["c1", "c2", "c3"]
     assert read_relation(settings, "features", "customer_features").height == 4
-    assert not settings.build_warehouse.exists()  # nothing opened or created the DuckDB file
+    assert not layout.build_warehouse(settings).exists()  # nothing opened or created the DuckDB file
 
 
 def test_a_spark_table_never_built_is_named_in_the_error(tmp_path: Path) -> None:
@@ -62,7 +63,7 @@ def test_a_spark_table_never_built_is_named_in_the_error(tmp_path: Path) -> None
 def test_on_duckdb_the_steps_read_the_build_warehouse(tmp_path: Path) -> None:
     settings = _settings(tmp_path, "duckdb")
     _write_spark_table(settings, "features", "customer_features", FEATURES.head(1))  # must be ignored
-    with duckdb.connect(str(settings.build_warehouse)) as con:
+    with duckdb.connect(str(layout.build_warehouse(settings))) as con:
         con.execute("create schema features")
         con.register("incoming", FEATURES.to_arrow())
         con.execute("create table features.customer_features as select * from incoming")

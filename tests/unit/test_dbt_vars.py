@@ -13,10 +13,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from ltv_pipeline.marts import project as project_module
-from ltv_pipeline.marts.project import DBT_PROJECT_DIR, PARTIAL_PARSE_FILE, reused_parse
-from ltv_pipeline.marts.dbt_resource import dbt_vars_env
 from ltv_pipeline.core.settings import load_settings
+from ltv_pipeline.marts import project as project_module
+from ltv_pipeline.marts.dbt_resource import dbt_vars_env
+from ltv_pipeline.marts.project import DBT_PROJECT_DIR, PARTIAL_PARSE_FILE, reused_parse
 
 AS_OF = date(2026, 9, 30)
 

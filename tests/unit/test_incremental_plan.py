@@ -10,9 +10,11 @@ import duckdb
 import polars as pl
 import pytest
 
-from ltv_pipeline.core.lake import atomic_write_parquet, raw_table_path
-from ltv_pipeline.marts.incremental import plan_build, record_build, state_path
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.lake import atomic_write_parquet
+from ltv_pipeline.core.layout import raw_table_path
 from ltv_pipeline.core.settings import load_settings
+from ltv_pipeline.marts.incremental import plan_build, record_build
 
 AS_OF = date(2026, 9, 30)
 
@@ -25,7 +27,7 @@ def settings(tmp_path):
         raw_table_path(s, "orders"),
     )
     atomic_write_parquet(pl.DataFrame({"customer_id": ["c1"], "_loaded_at": [datetime(2026, 9, 30, 7)]}), raw_table_path(s, "customers"))
-    with duckdb.connect(str(s.build_warehouse)) as con:  # what the last build made of the raw orders
+    with duckdb.connect(str(layout.build_warehouse(s))) as con:  # what the last build made of the raw orders
         con.execute("create schema marts; create table marts.orders as select 'o1' as order_id, 'c1' as customer_id")
     return s
 
@@ -66,10 +68,10 @@ def test_anything_but_a_later_as_of_means_a_full_refresh(settings, change, reaso
 
 def test_a_missing_warehouse_or_a_damaged_record_means_a_full_refresh(settings):
     _built(settings)
-    state_path(settings).write_text(json.dumps({"as_of": "2026-09-30'; drop table x; --", "loaded_through": None, "fingerprint": ""}))
+    layout.build_state_path(settings).write_text(json.dumps({"as_of": "2026-09-30'; drop table x; --", "loaded_through": None, "fingerprint": ""}))
     assert plan_build(settings, date(2026, 10, 1)).full_refresh
     _built(settings)
-    settings.build_warehouse.unlink()
+    layout.build_warehouse(settings).unlink()
     assert plan_build(settings, date(2026, 10, 1)).full_refresh
 
 
@@ -90,7 +92,7 @@ def test_an_order_corrected_for_the_same_customer_keeps_the_build_incremental(se
 
 def test_an_unreadable_orders_mart_means_a_full_refresh(settings):
     _built(settings)
-    with duckdb.connect(str(settings.build_warehouse)) as con:
+    with duckdb.connect(str(layout.build_warehouse(settings))) as con:
         con.execute("drop table marts.orders")
     plan = plan_build(settings, date(2026, 10, 1))
     assert plan.full_refresh and plan.reason.startswith("the last build's orders mart could not be read")

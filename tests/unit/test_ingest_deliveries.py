@@ -10,9 +10,10 @@ import polars as pl
 import pytest
 
 import ltv_pipeline.ingest.loader as loader
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.lake import atomic_write_parquet
 from ltv_pipeline.ingest.loader import MissingRequiredSource
 from ltv_pipeline.ingest.sources import raw_schema
-from ltv_pipeline.core.lake import atomic_write_parquet
 
 HEADER = "order_id,customer_id,order_ts,revenue,cost,refund\n"
 ROWS = "O1,C1,2025-01-01,10.00,4,\nO2,C2,2025-01-02T08:00:00Z,20,,1.5\n"
@@ -169,7 +170,7 @@ def test_crash_during_a_write_leaves_the_previous_file_readable(ws, monkeypatch)
     ws.deliver("orders", "a.csv", HEADER + ROWS)
     ws.load()
     before = ws.raw()
-    path = ws.settings.raw_dir("orders") / "orders.parquet"
+    path = layout.raw_dir(ws.settings, "orders") / "orders.parquet"
 
     def half_write(self, file, **kwargs):
         with open(file, "wb") as fh:
@@ -204,6 +205,6 @@ def test_crash_before_the_load_log_is_written_is_completed_by_the_next_run(ws, m
     columns = ["order_id", "customer_id", "order_ts", "revenue", "cost", "refund", "_delivery", "_line"]
     assert ws.raw().select(columns).equals(reference.raw().select(columns))
     log_cols = ["delivery", "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate", "status"]
-    assert pl.read_parquet(ws.settings.load_log_path).select(log_cols).equals(
-        pl.read_parquet(reference.settings.load_log_path).select(log_cols)
+    assert pl.read_parquet(layout.load_log_path(ws.settings)).select(log_cols).equals(
+        pl.read_parquet(layout.load_log_path(reference.settings)).select(log_cols)
     )

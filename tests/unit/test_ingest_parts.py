@@ -13,7 +13,7 @@ import polars as pl
 
 import ltv_pipeline.ingest.loader as loader
 import ltv_pipeline.ingest.table as table
-from ltv_pipeline.core.lake import raw_table_files, raw_table_path
+from ltv_pipeline.core.layout import raw_table_files, raw_table_path
 
 HEADER = "order_id,customer_id,order_ts,revenue,cost,refund\n"
 DAY1 = "O1,C1,2025-01-01,10.00,4,\nO2,C2,2025-01-02T08:00:00Z,20,,1.5\n"

@@ -1,4 +1,4 @@
-"""The models artifact round trip, and which earlier models a run may reuse (prediction/reuse.py)."""
+"""The models artifact round trip, and which earlier models a run may reuse (core/model_store.py, prediction/reuse.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ import pytest
 from ltv_feature_sim import FEATURES, simulate_features
 from polars.testing import assert_frame_equal
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import atomic_write_bytes
+from ltv_pipeline.core.model_store import training_fingerprint
+from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.prediction.boosted import BoostConfig, predict_ltv, train_churn_model, train_ltv_model
 from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
 from ltv_pipeline.prediction.evaluation import MODEL_EVALUATION_SCHEMA
-from ltv_pipeline.prediction.probabilistic import BtydModel
 from ltv_pipeline.prediction.model_io import ModelArtifactIOManager, NoTrainedModels
-from ltv_pipeline.prediction.reuse import artifact_path, latest_models, reusable_models, training_fingerprint
+from ltv_pipeline.prediction.probabilistic import BtydModel
+from ltv_pipeline.prediction.reuse import latest_models, reusable_models
 from ltv_pipeline.prediction.training import TrainedModels
-from ltv_pipeline.core.resources import SettingsResource
 
 AS_OF = date(2025, 6, 30)
 HORIZON = 365
@@ -62,7 +64,7 @@ def test_the_artifact_holds_everything_scoring_and_the_report_need(models):
 
 def _store(settings, models: TrainedModels, trained: date, **trained_with) -> None:
     fingerprint = training_fingerprint(settings) | trained_with
-    atomic_write_bytes(replace(models, as_of=trained, trained_with=fingerprint).to_bytes(), artifact_path(settings, trained))
+    atomic_write_bytes(replace(models, as_of=trained, trained_with=fingerprint).to_bytes(), layout.artifact_path(settings, trained))
 
 
 def test_the_newest_models_of_the_last_retrain_days_with_the_same_settings_are_reused(ws, models):
@@ -114,7 +116,7 @@ def test_the_model_io_manager_says_what_to_run_when_nothing_was_trained(ws):
 
 
 def test_a_damaged_or_older_artifact_is_skipped(ws, models):
-    path = artifact_path(ws.settings, AS_OF)
+    path = layout.artifact_path(ws.settings, AS_OF)
     atomic_write_bytes(b"not a zip", path)
     assert reusable_models(ws.settings, AS_OF) is None
 

@@ -9,10 +9,10 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.ingest.assets import ingest_assets, latest_load_rows, raw_expectation_checks
 from ltv_pipeline.quality.checks import bounded_rows
 from ltv_pipeline.quality.expectations import load_suite_spec, run_suite
-from ltv_pipeline.core.resources import SettingsResource
 
 HEADER = "order_id,customer_id,order_ts,revenue,cost,refund\n"
 

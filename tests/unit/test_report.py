@@ -17,12 +17,12 @@ from ltv_pipeline.publish.report import (
     NoChartData,
     ReportInputs,
     chart_outcomes,
+    charts,
     headline,
     render_charts,
     render_report,
     write_report,
 )
-from ltv_pipeline.publish.report import charts
 
 AS_OF = date(2024, 12, 15)
 GENERATED_AT = datetime(2024, 12, 16, 6, 30)

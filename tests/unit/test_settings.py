@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.settings import DEMO_PII_KEY, SettingsError, load_settings
 
 
@@ -80,7 +81,7 @@ def test_relative_paths_are_made_absolute_and_normalised(tmp_path):
     s = load_settings(env={"LTV_SPARK_DIR": "spark/./state"}, cwd=tmp_path)
     assert (s.landing_dir, s.lake_dir, s.warehouse) == (tmp_path / "in", tmp_path / "lake", tmp_path / "w.duckdb")
     assert s.spark_dir == tmp_path / "spark/state"
-    assert all(p.is_absolute() for p in (s.landing_dir, s.lake_dir, s.warehouse, s.build_warehouse))
+    assert all(p.is_absolute() for p in (s.landing_dir, s.lake_dir, s.warehouse, layout.build_warehouse(s)))
 
 
 def test_home_is_expanded(tmp_path):

@@ -5,7 +5,7 @@ stopping and fixed seeds, hand a self-describing `BoostedModel` artifact (bytes,
 to scoring, and score any number of customers in bounded-memory chunks.
 """
 
-from ltv_pipeline.prediction.boosted.artifact import BoostedModel, code_version
+from ltv_pipeline.prediction.boosted.artifact import BoostedModel
 from ltv_pipeline.prediction.boosted.churn import train_churn_model
 from ltv_pipeline.prediction.boosted.config import BoostConfig
 from ltv_pipeline.prediction.boosted.design import FeatureSpec, design_matrix, fit_feature_spec
@@ -28,7 +28,6 @@ __all__ = [
     "FeatureSpec",
     "LtvMethod",
     "bounded_sample",
-    "code_version",
     "conformal_offset",
     "customer_hash",
     "design_matrix",

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import xgboost as xgb
@@ -31,27 +27,6 @@ from ltv_pipeline.prediction.evaluation.champion import Target
 FORMAT_VERSION = 1
 _MANIFEST = "manifest.json"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-@cache
-def code_version() -> str:
-    """`<package version>+g<git sha>` when run from a git checkout, else the package version."""
-    try:
-        version = metadata.version("ltv-pipeline")
-    except metadata.PackageNotFoundError:
-        version = "0+unknown"
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return version
-    return f"{version}+g{sha}" if sha else version
 
 
 @dataclass(frozen=True)

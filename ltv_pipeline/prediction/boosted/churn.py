@@ -17,7 +17,8 @@ import numpy as np
 import polars as pl
 import xgboost as xgb
 
-from ltv_pipeline.prediction.boosted.artifact import BoostedModel, code_version
+from ltv_pipeline.core.version import code_version
+from ltv_pipeline.prediction.boosted.artifact import BoostedModel
 from ltv_pipeline.prediction.boosted.boost import booster_to_bytes, fit_booster, predict_boosters
 from ltv_pipeline.prediction.boosted.config import DEFAULT_CONFIG, BoostConfig
 from ltv_pipeline.prediction.boosted.training_data import prepare_training_data

@@ -1,0 +1,1 @@
+"""The `ltv` command line and what its commands do."""
