@@ -16,8 +16,8 @@ from ltv_pipeline.ingest.loader import SourceLoadResult, ingest_source
 
 LOAD_TIME = datetime(2026, 1, 1, 12, 0, 0)
 
-# XGBoost's OpenMP threads spin-wait by default; on 2 shared cores that made training 4-8x
-# slower (measured). Must be set before xgboost loads, so here rather than in a fixture.
+# XGBoost's OpenMP threads spin-wait by default, which starves other work on few shared
+# cores. Must be set before xgboost loads, so here rather than in a fixture.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 

@@ -1,4 +1,4 @@
-"""The `ltv` command line (contract, section 4): demo, run, generate.
+"""The `ltv` command line (docs/contract.md, section 4): demo, run, generate.
 
 Exit code 0 on success; non-zero with a one-line reason on stderr on failure, and one line
 per rejected delivery when a delivery could not be read. Commands that write the lake (run,
@@ -92,7 +92,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     _say(f"Running the pipeline on {settings.landing_dir} (lake {settings.lake_dir}, warehouse {settings.warehouse})")
     # The run's log (Dagster's, and any library warnings) goes to stdout with the summary, so
-    # that stderr carries only the reasons of a failure, one line each (contract, section 4).
+    # that stderr carries only the reasons of a failure, one line each (docs/contract.md, section 4).
     with contextlib.redirect_stderr(sys.stdout):
         outcome = run_pipeline(settings, args.log_level, holder=f"ltv {args.command}", wait_seconds=args.wait)
     _print_summary(outcome, time.perf_counter() - started)
@@ -194,7 +194,7 @@ def _report(settings: Settings, open_it: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # XGBoost's OpenMP threads spin-wait by default, 4-8x slower on 2 busy cores (measured);
+    # XGBoost's OpenMP threads spin-wait by default, which starves the other steps on few cores;
     # it must be set before xgboost loads, which happens later, inside the run.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = _parser().parse_args(argv)

@@ -1,7 +1,7 @@
 """Materialise the whole asset graph in-process, as `ltv run` and `ltv demo` do.
 
-The in-process executor is the fastest on 2 cores (stack notes) and runs one step at a
-time, so only one step ever holds the DuckDB warehouse open. The run holds the lake's run
+The in-process executor saves a process start per step and runs one step at a time, so
+only one step ever holds the DuckDB warehouse open. The run holds the lake's run
 lock (run_lock.py) from start to end, so no other run writes the lake meanwhile; once it
 has the lock it removes what a killed run's unfinished writes left behind.
 """

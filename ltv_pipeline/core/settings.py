@@ -1,4 +1,4 @@
-"""The one place where configuration is resolved (contract, section 3).
+"""The one place where configuration is resolved (docs/contract.md, section 3).
 
 Precedence, lowest to highest: built-in defaults < the YAML file (``ltv.yml`` in the
 working directory, or ``LTV_CONFIG``) < environment variables ``LTV_<KEY>`` < CLI flags.
@@ -56,8 +56,8 @@ class Settings:
     """Descriptive churn in the marts: a customer with no order for this many days."""
     training_sample_size: int = 200_000
     """Customers the XGBoost models train on at most (a customer-hash sample): bounds the
-    memory and time of training whatever the base's size; docs/scaling-out.md shows its
-    effect on the back-test (50k already within 1 point of Gini of using everyone)."""
+    memory and time of training whatever the base's size (docs/performance.md shows its
+    effect on the back-test)."""
     retrain_days: int = 7
     """Models trained (and back-tested) fewer than this many days before as_of, with the same
     settings and code, are reused by the next runs instead of refitted; scoring always uses

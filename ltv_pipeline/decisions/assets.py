@@ -10,7 +10,7 @@ import polars as pl
 from dagster_dbt import get_asset_key_for_model
 
 from ltv_pipeline.core import layout
-from ltv_pipeline.core.lake import atomic_write_parquet, resolve_as_of
+from ltv_pipeline.core.lake import atomic_write_parquet
 from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.decisions.allocation import allocate_budget
@@ -72,8 +72,7 @@ def customer_scores(context: dg.AssetExecutionContext, settings: SettingsResourc
     ),
 )
 def segments(context: dg.AssetExecutionContext, settings: SettingsResource):
-    resolved = settings.get()
-    as_of = resolve_as_of(resolved)
+    resolved, as_of = settings.get(), settings.as_of()
     scores = pl.read_parquet(layout.decisions_path(resolved, "customer_scores"))
     summary = segment_summary(scores)
     cohorts = behavioural_cohorts(
@@ -117,8 +116,7 @@ def segments(context: dg.AssetExecutionContext, settings: SettingsResource):
     ),
 )
 def channel_budget_allocation(context: dg.AssetExecutionContext, settings: SettingsResource):
-    resolved = settings.get()
-    as_of = resolve_as_of(resolved)
+    resolved, as_of = settings.get(), settings.as_of()
     daily = read_relation(resolved, *_mart_key("channel_acquisition_daily").path).rename({"activity_date": "date"})
     if daily.filter(pl.col("spend") > 0).is_empty():
         context.log.warning("no marketing spend delivered: no budget allocation")
@@ -160,8 +158,7 @@ def channel_budget_allocation(context: dg.AssetExecutionContext, settings: Setti
     ),
 )
 def retention_targets(context: dg.AssetExecutionContext, settings: SettingsResource):
-    resolved = settings.get()
-    as_of = resolve_as_of(resolved)
+    resolved, as_of = settings.get(), settings.as_of()
     scores = pl.read_parquet(layout.decisions_path(resolved, "customer_scores"))
     features = _score_features(resolved, "recency_days", "ipt_mean", "n_purchase_days", "low_csat_tickets", "tickets_90d")
     targets = build_retention_targets(

@@ -1,4 +1,4 @@
-"""Apply one validated delivery to a source's current records (contract 2b, duplicates).
+"""Apply one validated delivery to a source's current records (docs/contract.md, 2b: duplicates).
 
 - a row identical to another in the same delivery, or to a current record, is a duplicate;
 - two rows of one delivery with the same key and different values are a conflict: both

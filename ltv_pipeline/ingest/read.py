@@ -1,7 +1,7 @@
 """Read one delivery file into a frame of text values, one row per record.
 
 Every value stays text here (validation types it later), so a wrong value is quarantined
-with exactly what the user sent. CSV records are lines (contract 2b): lines without quotes
+with exactly what the user sent. CSV records are lines (docs/contract.md, 2b): lines without quotes
 are split natively by polars; only lines containing a quote go through Python's csv
 module, so a 10M-line export does not pay a per-line Python cost.
 """
@@ -57,7 +57,7 @@ def read_delivery(path: Path, spec: SourceSpec, mapping: Mapping[str, str]) -> R
     name = path.name.lower()
     notes: list[str] = []
     unusable: dict[int, str] = {}
-    if path.stat().st_size == 0:  # zero-byte file of any format: an empty delivery (contract 2b)
+    if path.stat().st_size == 0:  # zero-byte file of any format: an empty delivery (docs/contract.md, 2b)
         header, records, malformed = [], pl.DataFrame(), pl.DataFrame(schema=MALFORMED_SCHEMA)
         notes.append("zero-byte file")
     elif name.endswith(".parquet"):

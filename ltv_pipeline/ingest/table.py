@@ -3,11 +3,10 @@
 On disk the table is a consolidated file plus the parts appended since (`layout.raw_table_files`).
 A load must know, for each delivery, the stored records that share its keys (to tell
 duplicates and corrections from new records); it must not read or rewrite the whole table
-for that, or a daily delivery of 0.2% of the orders costs as much as the full history
-(reading, sorting and writing 8M orders took about 12 s). So:
+for that, or a small daily delivery costs as much as the full history. So:
 
 - the keys on disk are read once per load and kept as 64-bit hashes; a delivery's keys
-  are looked up there (a hash-set probe: sorting 8M hashes instead cost 0.7 s a load), and
+  are looked up there (a hash-set probe, cheaper than sorting the hashes), and
   only on a hit (a duplicate or a correction, rare) are the
   matching records read, with a filter on the key;
 - records added by this load stay in memory, with their own key hashes;

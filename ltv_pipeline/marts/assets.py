@@ -8,7 +8,6 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from ltv_pipeline.core import layout
-from ltv_pipeline.core.lake import resolve_as_of
 from ltv_pipeline.core.model_store import models_need_training
 from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.marts.dbt_resource import dbt_env, dbt_vars_env
@@ -43,8 +42,7 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
     def ltv_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
         """`dbt build` (models, seeds, data tests) as of the run's analysis date, with row counts."""
         import_announced()  # this process idles while dbt runs
-        resolved = settings.get()
-        as_of = resolve_as_of(resolved)
+        resolved, as_of = settings.get(), settings.as_of()
         layout.build_warehouse(resolved).parent.mkdir(parents=True, exist_ok=True)
         plan = plan_build(resolved, as_of)
         if plan.full_refresh:

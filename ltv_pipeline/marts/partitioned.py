@@ -16,7 +16,6 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from ltv_pipeline.core import layout
-from ltv_pipeline.core.lake import resolve_as_of
 from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.marts.dbt_resource import dbt_env, dbt_vars_env
 from ltv_pipeline.marts.dbt_steps import (
@@ -67,8 +66,7 @@ def daily_partitioned_dbt_assets() -> dg.AssetsDefinition:
     )
     def ltv_dbt_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
         """`dbt build` of the run's days (every day without a partition), as of the analysis date."""
-        resolved = settings.get()
-        as_of = resolve_as_of(resolved)
+        resolved, as_of = settings.get(), settings.as_of()
         window = _window_vars(context)
         days = f"{window['min_order_date']}..{window['max_order_date']}" if window else "every day"
         context.log.info(f"dbt build of the daily-partitioned models for {days}, as of {as_of.isoformat()}")

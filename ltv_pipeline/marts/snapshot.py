@@ -1,7 +1,7 @@
 """The warehouse readers open is a snapshot, replaced atomically; the pipeline writes a copy.
 
 A DuckDB file held open by one process cannot be opened by another, not even read-only
-(stack notes). If the pipeline wrote `warehouse.duckdb` in place, a BI tool holding it
+(a conflicting lock). If the pipeline wrote `warehouse.duckdb` in place, a BI tool holding it
 open would make the run fail, and a run would lock readers out for its whole duration.
 So dbt and the publish step write `<warehouse>.build.duckdb`; at the end of a run the
 build file is copied next to the warehouse and renamed over it. Readers with the old

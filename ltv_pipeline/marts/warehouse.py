@@ -24,8 +24,8 @@ def read_relation(
     settings: Settings, schema: str, table: str, where: str | None = None, columns: Sequence[str] | None = None
 ) -> pl.DataFrame:
     """`select * (or columns) from schema.table [where ...]`; `where` and `columns` are constants
-    of ours, never user input. Naming the columns matters at scale: a million customers' 40
-    features cost about a second to move into polars, the five a step needs a tenth of it."""
+    of ours, never user input. Naming the columns matters at scale: moving every feature of
+    every customer into polars costs far more than the few a step needs."""
     if settings.engine == "spark":
         from ltv_pipeline.marts.relations import read_spark_relation
 

@@ -166,6 +166,5 @@ scheduled jobs, the sensor's runs and materialisations from the UI all take the 
 run's own process, for the whole run, before any step starts. A run that finds the lake in
 use fails at once with the holder's name (and can be re-executed from the UI).
 
-In process by default, as `ltv run` runs: on 2 cores a step process costs seconds of
-start-up (the stack notes), and the steps share one warehouse they may not write at once
-anyway. A run's launch config can still ask for `multiprocess`."""
+In process by default, as `ltv run` runs: a step process costs seconds of start-up, and
+the steps share one warehouse they may not write at once anyway. A run's launch config can still ask for `multiprocess`."""

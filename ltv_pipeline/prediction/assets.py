@@ -13,7 +13,7 @@ import polars as pl
 from dagster_dbt import get_asset_key_for_model
 
 from ltv_pipeline.core import layout
-from ltv_pipeline.core.lake import atomic_write_bytes, atomic_write_parquet, resolve_as_of
+from ltv_pipeline.core.lake import atomic_write_bytes, atomic_write_parquet
 from ltv_pipeline.core.model_store import training_fingerprint
 from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.marts.assets import marts_dbt_assets
@@ -62,8 +62,7 @@ def _headline(models: TrainedModels) -> dict[str, float]:
     io_manager_key=MODEL_IO_MANAGER_KEY,
 )
 def ltv_models(context: dg.AssetExecutionContext, settings: SettingsResource):
-    resolved = settings.get()
-    as_of = resolve_as_of(resolved)
+    resolved, as_of = settings.get(), settings.as_of()
     models = reusable_models(resolved, as_of)
     reused = models is not None
     if reused:
@@ -128,8 +127,7 @@ def _floor_check(models: TrainedModels) -> dg.AssetCheckResult:
     ),
 )
 def customer_predictions(context: dg.AssetExecutionContext, settings: SettingsResource, ltv_models: TrainedModels):
-    resolved = settings.get()
-    as_of = resolve_as_of(resolved)
+    resolved, as_of = settings.get(), settings.as_of()
     features = read_relation(resolved, *features_key().path, where="cutoff_role = 'score'")
     scores = score_customers(ltv_models, features).with_columns(
         pl.lit(as_of).alias("as_of"),

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dagster as dg
 
 from ltv_pipeline.core import layout
-from ltv_pipeline.core.lake import resolve_as_of
 from ltv_pipeline.core.model_store import training_fingerprint, without_code_version
 from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.core.settings import Settings
@@ -41,8 +40,7 @@ class ModelArtifactIOManager(dg.IOManager):
             raise FileNotFoundError(f"ltv_models returned models as of {obj.as_of} but wrote no artifact at {path}")
 
     def load_input(self, context: dg.InputContext) -> TrainedModels:
-        settings = self._settings.get()
-        as_of = resolve_as_of(settings)
+        settings, as_of = self._settings.get(), self._settings.as_of()
         models = latest_models(settings, as_of)
         if models is None:
             raise NoTrainedModels(

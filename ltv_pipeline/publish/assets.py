@@ -13,7 +13,6 @@ import dagster as dg
 import polars as pl
 
 from ltv_pipeline.core import layout
-from ltv_pipeline.core.lake import resolve_as_of
 from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.decisions.assets import channel_budget_allocation, retention_targets, segments
 from ltv_pipeline.marts.warehouse import read_relation
@@ -34,8 +33,7 @@ from ltv_pipeline.quality.checks import expectation_checks
     ),
 )
 def published_tables(context: dg.AssetExecutionContext, settings: SettingsResource, ltv_models: TrainedModels):
-    resolved = settings.get()
-    as_of = resolve_as_of(resolved)
+    resolved, as_of = settings.get(), settings.as_of()
     tables = {
         name: pl.read_parquet(layout.decisions_path(resolved, name))
         for name in ("customer_scores", "segment_summary", "channel_budget_allocation", "retention_targets")
@@ -88,8 +86,7 @@ def _report_inputs(settings, models: TrainedModels) -> ReportInputs:
     ),
 )
 def report(context: dg.AssetExecutionContext, settings: SettingsResource, ltv_models: TrainedModels):
-    resolved = settings.get()
-    as_of = resolve_as_of(resolved)
+    resolved, as_of = settings.get(), settings.as_of()
     inputs = _report_inputs(resolved, ltv_models)
     outcomes = chart_outcomes(inputs)
     html = render_report(inputs, as_of=as_of, generated_at=datetime.now(UTC), outcomes=outcomes)

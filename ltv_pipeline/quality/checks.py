@@ -1,8 +1,7 @@
 """Turn an expectation suite into Dagster asset checks: one check per expectation.
 
-GX validates pandas frames, which costs seconds per million rows and per expectation
-(about 15 s for the raw orders suite on 8M orders), and the whole table's copy in pandas
-memory. So a suite runs on a bounded number of rows: the rows in its scope (the whole
+GX validates pandas frames, which costs seconds per million rows and per expectation,
+and the whole table's copy in pandas memory. So a suite runs on a bounded number of rows: the rows in its scope (the whole
 table, or for raw tables the rows of the latest load) when they are at most `max_rows`,
 else every k-th of them, evenly spread (deterministic: the same table gives the same
 rows). Every check's description says what it saw. An expectation over several rows
@@ -22,7 +21,7 @@ from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.quality.expectations import describe, expectation_name, load_suite_spec, run_suite
 
 MAX_VALIDATED_ROWS = 200_000
-"""Rows a suite validates at most (GX on 200k rows: about 1-2 s for a suite of seven)."""
+"""Rows a suite validates at most: enough to catch a systematic fault, few enough to stay cheap."""
 
 
 def bounded_rows(frame: pl.DataFrame, max_rows: int) -> pl.DataFrame:

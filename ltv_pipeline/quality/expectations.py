@@ -1,6 +1,6 @@
 """Run a Great Expectations 1.x suite (a JSON file in `expectations/`) on a polars frame.
 
-`dagster-ge` cannot be used with GX 1.x (stack notes), so this is our small equivalent:
+`dagster-ge` requires Great Expectations below 1.0, so this is our small equivalent:
 an ephemeral GX context, a whole-dataframe pandas batch, and one outcome per expectation.
 GX is imported inside the function: importing it costs seconds, and every Dagster code
 load would otherwise pay for it.

@@ -1,6 +1,6 @@
 """`generate_business`: write a synthetic landing zone and its ground truth.
 
-The landing zone is exactly what a user would hand the pipeline (contract section 1);
+The landing zone is exactly what a user would hand the pipeline (docs/contract.md, section 1);
 the truth goes beside it (`<out>_truth/`), never inside, so ingestion cannot see it.
 """
 

@@ -1,7 +1,7 @@
 """Realistic bad data on top of the clean business, with the outcome each row must get.
 
 Why every line carries its expected outcome: the ingestion tests assert exact counts
-(rows_read = loaded + quarantined + duplicate, contract section 2b). Deriving the counts
+(rows_read = loaded + quarantined + duplicate, docs/contract.md, section 2b). Deriving the counts
 from the same list that produced the bytes means they cannot drift apart.
 
 Outcomes: "loaded" (new key), "correction" (loaded, replaces an earlier row), "duplicate"

@@ -1,4 +1,4 @@
-"""Bad input, tested as a corpus (issue 6, item 4; contract sections 2 and 2b).
+"""Bad input, tested as a corpus (docs/contract.md, sections 2 and 2b).
 
 Every case of `tests/corpus/bad_delivery_corpus.py` goes through the real loader next to a
 good delivery of the same source. For every case: the outcome is a quarantine with a
@@ -78,7 +78,7 @@ class Report:
             f"{cases} cases, {len(self.rows)} deliveries, {passed} as expected, "
             f"{len(self.rows) - passed} not; {time.perf_counter() - self.started:.1f}s.",
             "",
-            "Counts are read / loaded / quarantined / duplicate (contract 2: read = loaded + quarantined + duplicate).",
+            "Counts are read / loaded / quarantined / duplicate (read = loaded + quarantined + duplicate).",
             "",
             "| case | file | expected | actual status | read/loaded/quar./dup. | reason excerpt | as expected |",
             "|---|---|---|---|---|---|---|",

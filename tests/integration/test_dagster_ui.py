@@ -1,4 +1,4 @@
-"""The Dagster UI of the README (`make dagster`), checked the way a user meets it (issue #6).
+"""The Dagster UI of the README (`make dagster`), checked the way a user meets it.
 
 A real `dagster-webserver` serves the project's `workspace.yaml` (the same code location
 `dagster dev` loads) from a throw-away DAGSTER_HOME, with the settings pointed at a

@@ -1,15 +1,14 @@
 """Corrections delivered for a daily run that the incremental marts must not miss.
 
 The incremental marts redo the customers of the rows loaded since the last build. Two kinds
-of correction used to leave a customer's old version in the marts, and since a failed build
-records nothing, every later daily run failed the same way:
+of correction could leave a customer's old version in the marts, and since a failed build
+records nothing, every later daily run would fail the same way:
 
 - a correction that re-dates an order or a signup past as_of: staging drops the new
-  version, so the changed customers were looked for among rows that no longer included it
-  (now the raw tables say who changed: dbt_project/macros/incremental.sql);
+  version, so the raw tables say who changed (dbt_project/macros/incremental.sql);
 - a correction that moves an order to another customer: the raw table keeps only the new
-  owner, so nothing names the customer it was taken from (now a full refresh:
-  ltv_pipeline/marts/incremental.py).
+  owner, so nothing names the customer it was taken from: a full refresh
+  (ltv_pipeline/marts/incremental.py).
 """
 
 from __future__ import annotations

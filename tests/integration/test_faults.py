@@ -1,4 +1,4 @@
-"""Faults survived (issue #6): SIGKILL in every stage, a full disk, a read-only lake.
+"""Faults survived: SIGKILL in every stage, a full disk, a read-only lake.
 
 A run killed with SIGKILL in the middle of a stage and then run again ends with exactly the
 tables of an uninterrupted run. The kills form a chain on one lake: the run after a kill in

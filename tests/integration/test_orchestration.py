@@ -20,8 +20,7 @@ def test_schedules_and_jobs_are_registered():
 
 
 def test_scheduled_and_ui_runs_execute_in_process_unless_configured_otherwise():
-    """As `ltv run` does: a daily refresh of the 20k demo lake took 17-18 s in process and
-    77-85 s with a process per step (`dagster job execute`, 2 cores)."""
+    """As `ltv run` does: a process per step costs seconds of start-up each."""
     for job in ("daily_refresh", "weekly_retrain", "daily_orders"):
         executor = defs.resolve_job_def(job).executor_def
         assert executor.name == "lake_locked_executor"

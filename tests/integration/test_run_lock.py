@@ -1,4 +1,4 @@
-"""One run at a time per lake (issue #6): the run lock, between `ltv` commands and Dagster runs.
+"""One run at a time per lake: the run lock, between `ltv` commands and Dagster runs.
 
 Every holder here is another real process (a Python holding the lock, `ltv`, `dagster job
 execute` running a job with the lake-locked executor), and the lock is an flock, so the

@@ -8,10 +8,8 @@ marts and features from Spark's tables (`ltv_pipeline.marts.warehouse.read_relat
 on the engine); the DuckDB file then holds only the `published` schema, which BI readers
 open on either engine. The published tables must agree: same rows, same values to rounding.
 
-Measured on 2 shared cores: 268 s wall, 119 s of CPU (load average 2-9); the Spark run
-is nearly all dbt (two invocations, each a JVM and a metastore, and about a second per
-model and data test), 7 s for every step after it. The Derby metastore and Spark's tables
-stay in the test's temp dir.
+The Spark run is nearly all dbt (two invocations, each a JVM and a metastore). The Derby
+metastore and Spark's tables stay in the test's temp dir.
 """
 
 from __future__ import annotations
@@ -144,9 +142,8 @@ def test_published_table_equals_the_duckdb_runs(runs, table: str) -> None:
     # Same inputs to rounding (tests/spark/test_spark_marts.py), so the same models and the
     # same decisions. The fits stop at their optimiser's tolerance, so last-digit noise in
     # the inputs moves fitted parameters, and every value scaled by them, by up to a few
-    # 1e-6 relative (4.5e-6 measured in the Gamma-Gamma revenue). Rank metrics over ties
-    # move more: a baseline that predicts the same value for many customers ranks them by
-    # that noise, which moved its Spearman by 3e-5 (measured). Segments, tiers, dates and
+    # 1e-6 relative. Rank metrics over ties move more: a baseline that predicts the same
+    # value for many customers ranks them by that noise. Segments, tiers, dates and
     # champions are compared exactly.
     abs_tol = RANK_TIE_TOLERANCE if table == "model_evaluation" else 1e-6
     assert_frame_equal(

@@ -160,7 +160,7 @@ def test_csat_out_of_range_and_ticket_for_unknown_customer(ws):
 
 
 def test_csat_beyond_a_small_integer_is_quarantined_not_a_crash(ws):
-    # 300 does not fit the stored Int8: it used to abort the whole load instead of being quarantined
+    # 300 does not fit the stored Int8: quarantined, not an aborted load
     header = "ticket_id,customer_id,created_ts,category,resolved_ts,csat\n"
     ws.deliver("support_tickets", "t.csv", header + "T1,C1,2025-01-01,billing,,300\nT2,C2,2025-01-02,billing,,-300\nT3,C3,2025-01-02,,,5\n")
     entry = ws.load("support_tickets").entries[0]

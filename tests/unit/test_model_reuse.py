@@ -122,8 +122,8 @@ def test_a_damaged_or_older_artifact_is_skipped(ws, models):
 
 
 def test_a_short_history_is_back_tested_on_a_customer_holdout():
-    # It used to crash (the holdout hash was called without its seed) on every base with
-    # labels at as_of - horizon but too few at as_of - 2 horizons.
+    # A base with labels at as_of - horizon but too few at as_of - 2 horizons: the holdout
+    # split (a seeded customer hash) must run.
     from ltv_pipeline.prediction.training import _split_for_backtest
 
     ids = [f"C{i}" for i in range(2_000)]

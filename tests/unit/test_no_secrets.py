@@ -1,4 +1,4 @@
-"""No secret in the repository (issue #6): every file git tracks (or is about to track) is
+"""No secret in the repository: every file git tracks (or is about to track) is
 scanned for private keys, cloud and service tokens, credentials in URLs, passwords and keys
 assigned in code or config, and credential files such as `.env`. A finding names the file
 and the line.

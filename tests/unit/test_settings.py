@@ -1,4 +1,4 @@
-"""Configuration precedence and validation (contract, section 3)."""
+"""Configuration precedence and validation (docs/contract.md, section 3)."""
 
 from __future__ import annotations
 
