@@ -37,10 +37,11 @@ of the generator or of the previous run are flushed with `os.sync()` before each
     python benchmarks/pipeline_benchmark.py 100000 1000000 3000000   # add 3M
     python benchmarks/pipeline_benchmark.py 20000 --incremental-size 20000 --no-write
     python benchmarks/pipeline_benchmark.py --work /data/bench --keep   # keep lakes for inspection
-    python benchmarks/pipeline_benchmark.py 1000000 --cold-dbt --label cold \
-        --compare benchmarks/results/pipeline_<date>.json   # what the warm dbt start saves
+    python benchmarks/pipeline_benchmark.py 1000000 --cold-dbt --out /tmp/pipeline_cold \
+        --compare benchmarks/results/pipeline.json   # what the warm dbt start saves
 
-Results go to `benchmarks/results/pipeline_<date>.json` and `.md` unless `--no-write`.
+Results replace `benchmarks/results/pipeline.json` and `.md` (the one current result; git
+keeps the earlier ones) unless `--no-write`; `--out` writes a side experiment elsewhere.
 """
 
 from __future__ import annotations
@@ -493,8 +494,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="folder for the lakes (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep each size's landing zone, lake and warehouse under --work")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--label", default="", help="suffix of the results file names, e.g. 'before'")
-    parser.add_argument("--no-write", action="store_true", help="print only; do not write benchmarks/results/")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS_DIR / "pipeline",
+        help="results path without suffix: writes <out>.json and <out>.md (default: benchmarks/results/pipeline)",
+    )
+    parser.add_argument("--no-write", action="store_true", help="print only; write no results files")
     parser.add_argument("--compare", type=Path, help="an earlier results .json: add a before/after table")
     parser.add_argument(
         "--cold-dbt", action="store_true",
@@ -536,11 +540,10 @@ def main() -> None:
         )
     print(text)
     if not args.no_write:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        stem = f"pipeline_{meta['date']}" + (f"_{args.label}" if args.label else "")
-        (RESULTS_DIR / f"{stem}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
-        (RESULTS_DIR / f"{stem}.md").write_text(text)
-        print(f"written {RESULTS_DIR / stem}.json and .md", file=sys.stderr)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "results": results}, indent=1) + "\n")
+        args.out.with_suffix(".md").write_text(text)
+        print(f"written {args.out}.json and .md", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ back-test trains at `as_of - 2 x horizon` on the customers acquired in the first
 months, about a fifth of the base (112,000 here): enough for samples up to 100,000 and
 "all" beyond them.
 
-Writes benchmarks/results/sample_size_<date>.json and .md.
+Replaces benchmarks/results/sample_size.json and .md (the one current result; git keeps
+the earlier ones).
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def main() -> None:
         "cores": os.cpu_count(), "load_before": load,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"sample_size_{today}"
+    stem = args.out / "sample_size"
     stem.with_suffix(".json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2, default=str) + "\n")
     stem.with_suffix(".md").write_text(markdown(meta, rows))
     print(f"written: {stem}.json, {stem}.md")

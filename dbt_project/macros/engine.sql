@@ -47,8 +47,8 @@
 
 
 {#
-    The type of the lake's timestamps: UTC wall-clock time without a zone (the contract
-    stores them naive). DuckDB's `timestamp` is exactly that; Spark's `timestamp` is an
+    The type of the lake's timestamps: UTC wall-clock time without a zone (the data
+    contract, docs/contract.md, stores them naive). DuckDB's `timestamp` is exactly that; Spark's `timestamp` is an
     instant shown in the session's zone, its `timestamp_ntz` is the naive one. Keeping
     them naive on Spark too makes both engines write the same Parquet type, so whatever
     reads the marts reads either engine's output alike.

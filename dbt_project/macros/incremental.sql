@@ -73,9 +73,9 @@
     (stg_raw__customer_changes): one `select` per reason, each filtering on one column
     against a constant. DuckDB pushes such a filter into the Parquet scan and skips the row
     groups whose statistics rule it out (the raw orders are stored by order time, and the
-    rows of one load share their `_loaded_at`), so the day's changes are found in ~10 ms;
-    the same conditions joined by `or` read every raw order (0.1-0.3 s at 8M orders, once
-    per model that asks).
+    rows of one load share their `_loaded_at`), so the day's changes are found without
+    reading the history; the same conditions joined by `or` would read every raw order, in
+    every model that asks.
 #}
 {% macro changed_customer_ids(changes, churn_shift_days=none) -%}
     {%- set since = changed_since() -%}
@@ -103,8 +103,8 @@
     that moves an order to another customer makes the pipeline refresh everything
     (ltv_pipeline/marts/incremental.py). A full refresh, a build without the window vars, and
     every other model's tests check every row. So a daily build tests the day's changed
-    customers' orders instead of grouping ten million order ids, and the models after
-    `orders` no longer wait for that.
+    customers' orders instead of grouping every order id, and the models after `orders`
+    do not wait for that.
 
     This is dbt's own `get_where_subquery` (how a test applies its `where` config) with that
     scope added. The changed-customer view is found in the graph: a test cannot `ref` a
