@@ -15,7 +15,7 @@ def marts_defs() -> dg.Definitions:
     Two `@dbt_assets`: the daily-partitioned models (`marts/daily_orders`) and all the rest.
 
     Builds the dbt manifest first when it is missing or stale. The `settings` resource
-    (`ltv_pipeline.resources.SettingsResource`) is registered by the root, which owns it.
+    (`ltv_pipeline.core.resources.SettingsResource`) is registered by the root, which owns it.
     """
     return dg.Definitions(
         assets=[marts_dbt_assets(), daily_partitioned_dbt_assets()], resources={"dbt": dbt_resource()}
