@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MODES = ("profit", "budget")
+from ltv_pipeline.settings import ALLOCATION_MODES as MODES
+
 GRID_POINTS = 401
 BISECTION_STEPS = 80
 
