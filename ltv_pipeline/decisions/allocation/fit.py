@@ -23,8 +23,9 @@ from scipy.special import gammaln
 from ltv_pipeline.decisions.allocation.adstock import adstock, theta_of
 from ltv_pipeline.decisions.allocation.forms import Form
 
-U_BOUNDS = (-5.0, 5.0)
-"""Search box of the adstock logit: theta from 0.006 to 0.894."""
+U_BOUNDS = (-12.0, 5.0)
+"""Search box of the adstock logit: theta from 6e-6 (none: a pause brings no customers
+through the curve) to 0.894."""
 
 
 @dataclass(frozen=True)
