@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from allocation_oracle import best_value, captured_share
+from allocation_oracle import captured_share
 
 from ltv_pipeline.decisions.allocation import (
     allocate_budget,
@@ -27,7 +27,11 @@ from ltv_pipeline.decisions.allocation import (
     optimise_spend,
     spend_grid,
 )
-from ltv_pipeline.decisions.allocation.simulate import EXAMPLE_CHANNELS, budget_path, simulate_history
+from ltv_pipeline.decisions.allocation.simulate import (
+    EXAMPLE_CHANNELS,
+    budget_path,
+    simulate_history,
+)
 from ltv_pipeline.decisions.allocation.table import payback_days
 
 CONTRACT_COLUMNS = [

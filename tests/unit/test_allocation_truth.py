@@ -14,7 +14,12 @@ import pytest
 from allocation_oracle import best_value, captured_share, plan_value
 
 from ltv_pipeline.decisions.allocation import allocate_budget
-from ltv_pipeline.decisions.allocation.simulate import SHAPED_CHANNELS, TrueChannel, budget_path, simulate_history
+from ltv_pipeline.decisions.allocation.simulate import (
+    SHAPED_CHANNELS,
+    TrueChannel,
+    budget_path,
+    simulate_history,
+)
 
 SHAPES = tuple(SHAPED_CHANNELS)
 SEEDS = (11, 12)

@@ -20,7 +20,6 @@ says what is missing in words a marketer can act on, and the channel keeps its s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from math import log
 
@@ -93,7 +92,7 @@ def _data_problem(spend: np.ndarray, y: np.ndarray, options: FitOptions) -> str:
     positive = spend[spend > 0]
     if positive.size < options.min_spend_days:
         return f"only {positive.size} days with spend; a curve needs at least {options.min_spend_days}"
-    customers = int(round(y[spend > 0].sum()))
+    customers = round(float(y[spend > 0].sum()))
     if customers < options.min_new_customers:
         return f"only {customers} new customers on days with spend; a curve needs at least {options.min_new_customers}"
     cv = float(positive.std() / positive.mean())
@@ -132,7 +131,7 @@ def _not_learned(channel: str, spend: np.ndarray, y: np.ndarray, reason: str) ->
     positive = spend[spend > 0]
     observed = (float(positive.min()), float(positive.max())) if positive.size else (0.0, 0.0)
     return CurveFit(channel, {}, {}, float("nan"), float("nan"), (0.0, 0.0), float("nan"), int(spend.size),
-                    int(positive.size), int(round(y[spend > 0].sum())), observed, False, reason)
+                    int(positive.size), round(float(y[spend > 0].sum())), observed, False, reason)
 
 
 def fit_response_curve(channel: str, spend: np.ndarray, new_customers: np.ndarray, weekday: np.ndarray,
@@ -166,7 +165,7 @@ def fit_response_curve(channel: str, spend: np.ndarray, new_customers: np.ndarra
     mu = top.weekday_factors[s.weekday] * level(top.form, top.params, s, top.baseline)[0]
     null = _deviance(y, np.full_like(y, y.mean()))
     return CurveFit(channel, fits, weights, unit, s.y_ref, log_k, 1.0 - _deviance(y, mu) / null if null > 0 else float("nan"),
-                    int(y.size), int(positive.size), int(round(y[spend > 0].sum())),
+                    int(y.size), int(positive.size), round(float(y[spend > 0].sum())),
                     (float(positive.min()), float(positive.max())), True, "")
 
 

@@ -90,7 +90,7 @@ def optimise_spend(grid: np.ndarray, margin: np.ndarray, budget: float, mode: st
         raise ValueError(f"allocation mode must be one of {', '.join(MODES)}, got {mode!r}")
     grid, margin = np.atleast_2d(grid).astype(np.float64), np.atleast_2d(margin).astype(np.float64)
     budget = max(0.0, float(budget))
-    lower, upper = grid[:, 0], grid[:, -1]
+    lower = grid[:, 0]
     if grid.shape[0] == 0:
         return Optimum(lower, float("nan"), False)
     if lower.sum() >= budget:

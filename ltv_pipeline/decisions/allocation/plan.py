@@ -19,11 +19,20 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ltv_pipeline.decisions.allocation.curves import CurveFit, FitOptions, fit_response_curves
+from ltv_pipeline.decisions.allocation.curves import (
+    CurveFit,
+    FitOptions,
+    fit_response_curves,
+)
 from ltv_pipeline.decisions.allocation.optimise import MODES, optimise_spend, spend_grid
 from ltv_pipeline.decisions.allocation.reasons import Move, explain, keep
 from ltv_pipeline.decisions.allocation.series import current_daily, daily_panel
-from ltv_pipeline.decisions.allocation.table import channel_table, curves_table, linear_accrual, totals_table
+from ltv_pipeline.decisions.allocation.table import (
+    channel_table,
+    curves_table,
+    linear_accrual,
+    totals_table,
+)
 
 Bounds = tuple[float, float]
 FORM_WORDS = {"exponential": "saturating (exponential) curve", "power": "power-law curve without a ceiling",
@@ -75,7 +84,7 @@ def allocate_budget(
     min_return_per_dollar: float = 1.0,
     horizon_days: int = 365,
     value_accrual: Mapping[str, np.ndarray] | None = None,
-    fit_options: FitOptions = FitOptions(),
+    fit_options: FitOptions | None = None,
 ) -> Allocation:
     """Recommend each paid channel's spend for the next `period_days`.
 
@@ -99,7 +108,7 @@ def allocate_budget(
     cur = current["current_daily_spend"].to_numpy()
     recent_new = current["recent_daily_new_customers"].to_numpy()
     lower, upper = (cur[:, None] * _bounds(names, bounds, (0.5, 2.0))).T
-    fits = fit_response_curves(panel, fit_options)
+    fits = fit_response_curves(panel, fit_options or FitOptions())
     value = np.array([float(value_per_customer.get(c, np.nan)) for c in names])
     usable = np.array([fits[c].identified for c in names]) & np.isfinite(value)
     budget = cur.sum() if total_budget is None else total_budget / period_days

@@ -9,6 +9,7 @@ how likely the move is to beat today's spend, and when the curve is extrapolated
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import isnan
 
 KEEP_BAND = 0.02
 """Moves smaller than 2% of current spend are reported as 'keep'."""
@@ -46,11 +47,11 @@ def _limit(m: Move) -> str:
     if m.recommended_daily >= m.upper_daily * (1 - 1e-9):
         return f"even at the {m.upper_daily / m.current_daily:g}x cap the last $1 still returns ${r:.2f}"
     if m.recommended_daily <= m.lower_daily * (1 + 1e-9):
-        tail = "" if mu != mu else f", below the ${mu:.2f} {'it earns in other channels' if m.budget_binding else 'hurdle'}"
+        tail = "" if isnan(mu) else f", below the ${mu:.2f} {'it earns in other channels' if m.budget_binding else 'hurdle'}"
         return f"even at the {m.lower_daily / m.current_daily:g}x floor the last $1 returns only ${r:.2f}{tail}"
     if m.budget_binding:
         return f"the last $1 returns ${r:.2f}, level with the other channels"
-    if mu != mu:
+    if isnan(mu):
         return f"the last $1 returns ${r:.2f}"
     return (f"the last $1 returns ${r:.2f}; any more would return less than the ${mu:.2f} hurdle, so part of "
             "the budget is better left unspent")
@@ -68,7 +69,7 @@ def explain(m: Move) -> str:
                 f"at today's {_money(m.current_daily)}/day an extra $1 returns ${m.return_now:.2f} of lifetime "
                 f"margin; {_limit(m)}")
     text += f"; {m.curve}"
-    if m.p_better == m.p_better:
+    if not isnan(m.p_better):
         text += f"; {m.p_better:.0%} chance this beats today's spend"
     if m.recommended_daily > m.max_observed_daily * 1.05:
         text += (f"; {_money(m.recommended_daily)}/day is above the most ever spent in a day "

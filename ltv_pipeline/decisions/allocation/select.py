@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ltv_pipeline.decisions.allocation.fit import FormFit, Series, fit_form, predictive_loglik
+from ltv_pipeline.decisions.allocation.fit import (
+    FormFit,
+    Series,
+    fit_form,
+    predictive_loglik,
+)
 
 FOLDS = 3
 """Validation blocks at the end of the history."""
