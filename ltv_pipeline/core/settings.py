@@ -25,6 +25,7 @@ SOURCES: tuple[str, ...] = ("orders", "customers", "marketing_spend", "support_t
 MODES: tuple[str, ...] = ("production", "demo")
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 SPARK_METHODS: tuple[str, ...] = ("session", "thrift")
+ALLOCATION_MODES: tuple[str, ...] = ("profit", "budget")
 DEMO_PII_KEY = "ltv-demo-key-not-secret"
 
 
@@ -76,6 +77,10 @@ class Settings:
     """Lowest recommended spend per channel, as a multiple of its current spend."""
     budget_max_ratio: float = 2.0
     """Highest recommended spend per channel, as a multiple of its current spend."""
+    allocation_mode: str = "profit"
+    """`profit`: spend up to `total_budget` only where the marginal dollar still returns at
+    least a dollar of lifetime margin, leaving the rest unspent; `budget`: spend exactly
+    `total_budget`, reallocated between the channels."""
     retention_budget: float | None = None
     """Money available for retention actions in the period; default: no cap (act where it pays)."""
     retention_cost_per_action: float = 5.0
@@ -224,6 +229,8 @@ def _validate(s: Settings) -> Settings:
         problems.append(
             f"budget_min_ratio must be in [0, 1] and budget_max_ratio >= 1, got {s.budget_min_ratio} and {s.budget_max_ratio}"
         )
+    if s.allocation_mode not in ALLOCATION_MODES:
+        problems.append(f"allocation_mode must be one of {', '.join(ALLOCATION_MODES)}, got {s.allocation_mode!r}")
     if s.retention_budget is not None and s.retention_budget < 0:
         problems.append("retention_budget must be >= 0")
     if s.retention_cost_per_action < 0:

@@ -109,10 +109,12 @@ def segments(context: dg.AssetExecutionContext, settings: SettingsResource):
     deps=[customer_scores, _mart_key("channel_acquisition_daily")],
     kinds={"python", "parquet"},
     description=(
-        "channel_budget_allocation: per paid channel, a diminishing-returns response curve fitted on daily "
-        "spend vs new customers, the value of a new customer from the models, and the spend for the planning "
-        "period that maximises expected lifetime margin minus spend within 0.5x-2x of current spend "
-        "(budget_min_ratio / budget_max_ratio), with CAC, LTV:CAC, marginal ROI, payback and the reason."
+        "channel_budget_allocation: per paid channel, response curves of several shapes with adstock fitted on "
+        "daily spend vs new customers and weighted by out-of-time fit, the value of a new customer from the "
+        "models, and the spend for the planning period that maximises expected lifetime margin minus spend "
+        "over the curves' uncertainty within 0.5x-2x of current spend (budget_min_ratio / budget_max_ratio), "
+        "in the configured allocation_mode, with CAC, LTV:CAC, marginal ROI, the probability that the move "
+        "beats today's spend (p_better_than_current), payback and the reason."
     ),
 )
 def channel_budget_allocation(context: dg.AssetExecutionContext, settings: SettingsResource):
@@ -134,6 +136,7 @@ def channel_budget_allocation(context: dg.AssetExecutionContext, settings: Setti
         period_days=resolved.planning_days,
         total_budget=resolved.total_budget,
         bounds=(resolved.budget_min_ratio, resolved.budget_max_ratio),
+        mode=resolved.allocation_mode,
         horizon_days=resolved.horizon_days,
     )
     plan = allocation.channels.with_columns(pl.lit(as_of).alias("as_of"))
@@ -141,7 +144,9 @@ def channel_budget_allocation(context: dg.AssetExecutionContext, settings: Setti
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": plan.height,
-            "plan": _md(plan.select("channel", "current_spend", "recommended_spend", "ltv_to_cac", "marginal_roi", "reason")),
+            "allocation_mode": resolved.allocation_mode,
+            "plan": _md(plan.select("channel", "current_spend", "recommended_spend", "ltv_to_cac", "marginal_roi",
+                                    "p_better_than_current", "reason")),
             "totals": _md(allocation.totals),
         }
     )

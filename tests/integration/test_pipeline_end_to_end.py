@@ -25,7 +25,7 @@ CONTRACT_COLUMNS = {
     "segment_summary": ["segment", "customers", "revenue", "avg_predicted_ltv", "churn_rate"],
     "channel_budget_allocation": [
         "channel", "current_spend", "recommended_spend", "expected_new_customers", "expected_ltv_per_customer",
-        "cac", "ltv_to_cac", "marginal_roi",
+        "cac", "ltv_to_cac", "marginal_roi", "p_better_than_current",
     ],
     "retention_targets": ["rank", "customer_id", "value_at_risk", "reason"],
     "model_evaluation": ["as_of", "model", "target", "metric", "value", "evaluation", "is_champion"],
@@ -106,6 +106,8 @@ def test_model_parameters_and_budget_plan(pipeline):
     assert (plan["recommended_spend"] >= 0.5 * plan["current_spend"] - 1e-6).all()
     assert (plan["recommended_spend"] <= 2.0 * plan["current_spend"] + 1e-6).all()
     assert plan["reason"].str.len_chars().min() > 20
+    assert set(plan["allocation_mode"]) == {"profit"}
+    assert plan["p_better_than_current"].drop_nulls().is_between(0.0, 1.0).all()
 
 
 def test_retention_targets_are_ranked_with_reasons(pipeline):

@@ -24,6 +24,7 @@ def test_defaults_are_the_contracts(tmp_path):
     assert s.lake_dir == tmp_path / "data/lake"
     assert s.warehouse == tmp_path / "data/warehouse.duckdb"
     assert (s.as_of, s.horizon_days, s.margin_rate, s.annual_discount_rate) == (None, 365, 1.0, 0.10)
+    assert s.allocation_mode == "profit"
 
 
 def test_file_then_env_then_cli(tmp_path):
@@ -55,6 +56,7 @@ def test_config_file_from_env_and_mapping_keys(tmp_path):
         ("horizon_days: [\n", "not valid YAML"),
         ("retrain_days: -1\n", "retrain_days must be 0 (refit every run) or more"),
         ("retrain_days: weekly\n", "retrain_days: cannot read"),
+        ("allocation_mode: spend_it_all\n", "allocation_mode must be one of profit, budget, got 'spend_it_all'"),
     ],
 )
 def test_bad_values_have_clear_messages(tmp_path, text, message):

@@ -2,23 +2,26 @@
 
 Problem (per day; a plan holds each channel's daily spend level over the period):
 
-    maximise   sum_i value_i * max_new_i * (1 - exp(-s_i / scale_i)) - s_i
-    subject to sum_i s_i <= budget,   lower_i <= s_i <= upper_i
+    maximise   sum_c margin_c(s_c) - s_c
+    subject to lower_c <= s_c <= upper_c and, by mode,
+               profit: sum_c s_c <= budget;   budget: sum_c s_c = budget
 
-Why bisection on the multiplier: the objective is separable and concave, so the KKT
-conditions are necessary and sufficient. Every channel strictly inside its bounds
-returns the same lifetime margin per marginal dollar, mu, and its spend is the closed
-form s_i(mu) = scale_i * ln(value_i * max_new_i / (scale_i * mu)) clipped to its bounds.
-Total spend falls monotonically in mu, so bisecting on log(mu) finds the exact optimum;
-no generic optimiser, no starting point, no tolerance on the constraints.
+where margin_c(s) is the lifetime margin of the new customers spend s brings, averaged
+over the curve draws (so the optimum is the best plan in expectation, not for one
+guessed curve). Each margin_c is given on a grid of spends between its bounds.
 
-The budget rule: the budget is a cap that is spent in full whenever its last dollar still
-returns at least `min_return_per_dollar` of lifetime margin (1.0 = break-even of
-'LTV minus spend'; then mu = 1 + the budget constraint's multiplier). If spending all of
-it would push the marginal dollar below that hurdle anywhere, each channel stops where
-its marginal dollar returns exactly the hurdle (or at its lower bound) and the rest is
-left unspent: spending it would destroy value. `min_return_per_dollar=0` always spends
-the whole budget (up to the channels' upper bounds).
+Why a Lagrangian on grids: the objective is separable, and for a price mu of the
+marginal dollar each channel's best spend is the grid point maximising
+margin_c(s) - mu * s, exact whatever the curve's shape (an S-shaped curve is not
+concave, so no closed form or first-order condition applies). Total spend falls as mu
+rises, so bisection on mu finds the split; the last bit of budget a step of the grid
+leaves over goes, in pieces along the grid, to the channels whose next step returns most.
+
+The modes: `profit` treats the budget as a cap, spent only while the marginal dollar
+returns at least `min_return_per_dollar` of lifetime margin (1.0 = break-even of 'LTV
+minus spend'); if spending all of it would push the marginal dollar below that hurdle,
+the rest is left unspent, since spending it would destroy value. `budget` spends exactly
+the budget (up to the channels' upper bounds), reallocated where it returns most.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-BISECTION_STEPS = 100
-"""Halvings of the log-multiplier bracket (at most ~30 wide): far below float precision."""
+from ltv_pipeline.settings import ALLOCATION_MODES as MODES
+
+GRID_POINTS = 401
+BISECTION_STEPS = 80
 
 
 @dataclass(frozen=True)
@@ -36,50 +41,81 @@ class Optimum:
     spend: np.ndarray
     """Daily spend per channel."""
     return_per_dollar: float
-    """mu: lifetime margin returned by the marginal dollar of every channel strictly
-    inside its bounds."""
+    """mu: lifetime margin returned by the marginal dollar where channels are between bounds."""
     budget_binding: bool
-    """True when the whole budget is spent (its last dollar still clears the hurdle)."""
+    """True when the whole budget is spent."""
 
 
-def optimise_spend(
-    max_new: np.ndarray,
-    spend_scale: np.ndarray,
-    value: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    budget: float,
-    min_return_per_dollar: float = 1.0,
-) -> Optimum:
-    """Daily spend per channel for saturating-exponential curves (see module docstring).
+def spend_grid(lower: np.ndarray, upper: np.ndarray, current: np.ndarray, points: int = GRID_POINTS) -> np.ndarray:
+    """(channels, points + 1) ascending spends from lower to upper, current spend included
+    exactly so that keeping it is always a candidate."""
+    base = np.linspace(lower, upper, points, axis=1)
+    inside = np.clip(current, lower, upper)[:, None]
+    return np.sort(np.hstack([base, inside]), axis=1)
 
-    Arrays are per channel; `upper` may be inf. If the lower bounds alone exceed the
-    budget they are scaled down in proportion, so the result always respects the budget.
-    """
-    amplitude, scale, val = (np.asarray(a, dtype=np.float64) for a in (max_new, spend_scale, value))
-    upper = np.asarray(upper, dtype=np.float64)
-    lower = np.asarray(lower, dtype=np.float64)
+
+def _fill(grid: np.ndarray, margin: np.ndarray, idx: np.ndarray, left: float, hurdle: float) -> np.ndarray:
+    """Spend `left` more dollars, step by step along the grids, where the next step returns
+    most per dollar (at least `hurdle`); the last step may stop between grid points."""
+    rows = np.arange(grid.shape[0])
+    spend = grid[rows, idx].copy()
+    idx = idx.copy()
+    while left > 1e-9 * max(1.0, spend.sum()):
+        best, pick, to = -np.inf, -1, -1
+        for c in rows:
+            if idx[c] + 1 >= grid.shape[1]:
+                continue
+            cost = grid[c, idx[c] + 1:] - grid[c, idx[c]]
+            ratio = np.where(cost > 0, (margin[c, idx[c] + 1:] - margin[c, idx[c]]) / np.maximum(cost, 1e-300), -np.inf)
+            j = int(np.argmax(ratio))
+            if ratio[j] > best:
+                best, pick, to = float(ratio[j]), c, idx[c] + 1 + j
+        if pick < 0 or best < hurdle:
+            break
+        step = grid[pick, to] - grid[pick, idx[pick]]
+        if step > left:
+            spend[pick] += left
+            break
+        left -= step
+        idx[pick], spend[pick] = to, grid[pick, to]
+    return spend
+
+
+def optimise_spend(grid: np.ndarray, margin: np.ndarray, budget: float, mode: str = "profit",
+                   min_return_per_dollar: float = 1.0) -> Optimum:
+    """Daily spend per channel (see module docstring). `grid` and `margin` are (channels,
+    points), grids ascending from each channel's lower to its upper bound. If the lower
+    bounds alone exceed the budget they are scaled down in proportion."""
+    if mode not in MODES:
+        raise ValueError(f"allocation mode must be one of {', '.join(MODES)}, got {mode!r}")
+    grid, margin = np.atleast_2d(grid).astype(np.float64), np.atleast_2d(margin).astype(np.float64)
     budget = max(0.0, float(budget))
-    if lower.sum() > budget:
-        lower = lower * (budget / lower.sum())
-    peak = np.maximum(val * amplitude / scale, 0.0)  # margin returned by each channel's first dollar
+    lower = grid[:, 0]
+    if grid.shape[0] == 0:
+        return Optimum(lower, float("nan"), False)
+    if lower.sum() >= budget:
+        spend = lower * (budget / lower.sum()) if lower.sum() > 0 else lower
+        return Optimum(spend, float("nan"), True)
+    rows = np.arange(grid.shape[0])
 
-    def spend_at(log_mu: float) -> np.ndarray:
-        with np.errstate(divide="ignore"):
-            wanted = scale * (np.log(peak) - log_mu)
-        return np.clip(wanted, lower, upper)
+    def choice(mu: float) -> np.ndarray:
+        return np.argmax(margin - mu * grid, axis=1)
 
-    if peak.size == 0 or peak.max() <= 0:
-        return Optimum(lower, float("nan"), bool(np.isclose(lower.sum(), budget)))
-    hurdle = np.log(max(min_return_per_dollar, peak.max() * 1e-12))
-    at_hurdle = spend_at(hurdle)
-    if at_hurdle.sum() <= budget:
-        return Optimum(at_hurdle, float(np.exp(hurdle)), bool(np.isclose(at_hurdle.sum(), budget)))
-    lo, hi = hurdle, float(np.log(peak.max()))
+    slopes = np.diff(margin, axis=1) / np.maximum(np.diff(grid, axis=1), 1e-300)
+    top = float(max(slopes.max(), 0.0)) + 1.0
+    hurdle = min_return_per_dollar if mode == "profit" else min(float(slopes.min()), 0.0) - 1.0
+    at_hurdle = choice(hurdle)
+    total = grid[rows, at_hurdle].sum()
+    if total <= budget:
+        return Optimum(grid[rows, at_hurdle], hurdle if mode == "profit" else float("nan"),
+                       bool(np.isclose(total, budget, rtol=1e-9)))
+    lo, hi = hurdle, top
     for _ in range(BISECTION_STEPS):
         mid = 0.5 * (lo + hi)
-        if spend_at(mid).sum() > budget:
+        if grid[rows, choice(mid)].sum() > budget:
             lo = mid
         else:
             hi = mid
-    return Optimum(spend_at(hi), float(np.exp(hi)), True)
+    idx = choice(hi)
+    spend = _fill(grid, margin, idx, budget - grid[rows, idx].sum(), hurdle)
+    return Optimum(spend, hi, bool(np.isclose(spend.sum(), budget, rtol=1e-9)))

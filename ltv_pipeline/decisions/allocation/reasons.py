@@ -2,13 +2,14 @@
 
 Why in words: the table is read by marketers who act on it. Each reason says what to do,
 what the next (or last) dollar returns in lifetime margin, what limits the move (a
-bound, the other channels, the break-even hurdle) and when the curve is extrapolated.
+bound, the other channels, the break-even hurdle), which curve shape the data favour,
+how likely the move is to beat today's spend, and when the curve is extrapolated.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import log
+from math import isnan
 
 KEEP_BAND = 0.02
 """Moves smaller than 2% of current spend are reported as 'keep'."""
@@ -29,7 +30,10 @@ class Move:
     return_elsewhere: float
     """The common return of the marginal dollar in channels between their bounds."""
     budget_binding: bool
-    spend_scale: float
+    curve: str
+    """The curve in words, e.g. 'S-shaped (Hill) curve, 40% daily carry-over'."""
+    p_better: float
+    """Share of curve draws in which the recommendation earns more than today's spend."""
     max_observed_daily: float
 
 
@@ -43,10 +47,12 @@ def _limit(m: Move) -> str:
     if m.recommended_daily >= m.upper_daily * (1 - 1e-9):
         return f"even at the {m.upper_daily / m.current_daily:g}x cap the last $1 still returns ${r:.2f}"
     if m.recommended_daily <= m.lower_daily * (1 + 1e-9):
-        tail = f", below the ${mu:.2f} {'it earns in other channels' if m.budget_binding else 'hurdle'}"
+        tail = "" if isnan(mu) else f", below the ${mu:.2f} {'it earns in other channels' if m.budget_binding else 'hurdle'}"
         return f"even at the {m.lower_daily / m.current_daily:g}x floor the last $1 returns only ${r:.2f}{tail}"
     if m.budget_binding:
         return f"the last $1 returns ${r:.2f}, level with the other channels"
+    if isnan(mu):
+        return f"the last $1 returns ${r:.2f}"
     return (f"the last $1 returns ${r:.2f}; any more would return less than the ${mu:.2f} hurdle, so part of "
             "the budget is better left unspent")
 
@@ -62,7 +68,9 @@ def explain(m: Move) -> str:
         text = (f"{'Raise' if change > 0 else 'Cut'} spend {abs(change):.0%} to {_money(m.recommended_daily)}/day: "
                 f"at today's {_money(m.current_daily)}/day an extra $1 returns ${m.return_now:.2f} of lifetime "
                 f"margin; {_limit(m)}")
-    text += f"; returns halve every {_money(m.spend_scale * log(2))}/day of extra spend"
+    text += f"; {m.curve}"
+    if not isnan(m.p_better):
+        text += f"; {m.p_better:.0%} chance this beats today's spend"
     if m.recommended_daily > m.max_observed_daily * 1.05:
         text += (f"; {_money(m.recommended_daily)}/day is above the most ever spent in a day "
                  f"({_money(m.max_observed_daily)}), so the curve is extrapolated there")

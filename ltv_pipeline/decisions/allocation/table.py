@@ -1,5 +1,4 @@
-"""The published frames: one row per channel (contract, section 5), the period totals,
-and the curve diagnostics.
+"""The published frames: one row per channel, the period totals, and the curve diagnostics.
 
 Money and customers are totals over the planning period (daily figures x period days:
 the plan holds each channel's daily spend level). Definitions:
@@ -14,7 +13,15 @@ the plan holds each channel's daily spend level). Definitions:
   from the models, value is assumed to accrue evenly over the horizon, i.e.
   payback = horizon * cac / ltv. That overstates payback for shops whose first order
   carries much of the value; pass the models' accrual curve when available. Null when
-  the horizon value never covers the CAC.
+  the horizon value never covers the CAC;
+- `p_better_than_current` = share of the curves' parameter draws in which the
+  recommended spend earns more than today's; null where the spend does not move. For
+  the whole plan (totals) that is lifetime margin minus spend. Per channel, the dollars
+  a move takes or frees are valued at what the marginal dollar returns in the plan
+  (`return_per_marginal_dollar`: the other channels' return when the budget is spent,
+  the hurdle when some is left unspent), so a cut that funds a better channel counts as
+  better when the customers it loses are worth less than what the money earns there;
+- expected figures are means over the same draws, at the spend each column names.
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ import numpy as np
 import polars as pl
 
 from ltv_pipeline.decisions.allocation.curves import CurveFit
+from ltv_pipeline.decisions.allocation.forms import FORMS
+
+FORM_NAMES = tuple(f.name for f in FORMS)
 
 
 def linear_accrual(horizon_days: int) -> np.ndarray:
@@ -46,10 +56,12 @@ def channel_table(
     new_daily: np.ndarray,
     value: np.ndarray,
     marginal_return: np.ndarray,
+    p_better: np.ndarray,
     fits: Mapping[str, CurveFit],
     reasons: list[str],
     period_days: int,
     accruals: Mapping[str, np.ndarray],
+    mode: str,
 ) -> pl.DataFrame:
     """`channel_budget_allocation`: arrays are per channel and per day."""
     spend = recommended_daily * period_days
@@ -67,11 +79,14 @@ def channel_table(
             "cac": cac,
             "ltv_to_cac": ltv_to_cac,
             "marginal_roi": marginal_return - 1.0,
+            "p_better_than_current": p_better,
             "payback_days": pl.Series(
                 [payback_days(v, c, accruals[ch]) for ch, v, c in zip(channels, value, cac)], dtype=pl.Int32
             ),
             "curve_identified": [fits[c].identified for c in channels],
             "curve_pseudo_r2": [fits[c].pseudo_r2 for c in channels],
+            "curve_form": [fits[c].best_form or None for c in channels],
+            "allocation_mode": mode,
             "reason": reasons,
         }
     ).fill_nan(None)
@@ -87,6 +102,8 @@ def totals_table(
     return_per_dollar: float,
     budget_binding: bool,
     period_days: int,
+    p_better: float,
+    mode: str,
 ) -> pl.DataFrame:
     """One row of period totals; value sums skip channels without a value estimate.
 
@@ -101,6 +118,7 @@ def totals_table(
     return pl.DataFrame(
         {
             "period_days": [period_days],
+            "allocation_mode": [mode],
             "budget": [budget_daily * period_days],
             "current_spend": [spend_now],
             "recommended_spend": [spend_then],
@@ -112,24 +130,25 @@ def totals_table(
             "expected_ltv_current": [ltv_now],
             "expected_ltv": [ltv_then],
             "expected_gain": [(ltv_then - spend_then) - (ltv_now - spend_now)],
+            "p_better_than_current": [p_better],
         }
     ).fill_nan(None)
 
 
 def curves_table(fits: Mapping[str, CurveFit]) -> pl.DataFrame:
-    """Per channel: fitted parameters, their uncertainty and the identification verdict."""
-    rows = [
-        {
+    """Per channel: the forms' validation weights, the favoured form's carry-over, fit
+    quality, the data behind it and whether the curve was learned."""
+    rows = []
+    for f in fits.values():
+        top = f.fits.get(f.best_form)
+        rows.append({
             "channel": f.channel,
-            "max_new_per_day": f.max_new_per_day,
-            "spend_scale": f.spend_scale,
-            "baseline_per_day": f.baseline_per_day,
-            "weekday_factors": list(f.weekday_factors) if f.weekday_factors else None,
-            "se_log_max_new": float(np.sqrt(f.covariance[0, 0])),
-            "se_log_scale": float(np.sqrt(f.covariance[1, 1])),
-            "spend_scale_lower": f.scale_interval[0],
-            "spend_scale_upper": f.scale_interval[1],
-            "dispersion": f.dispersion,
+            "best_form": f.best_form or None,
+            **{f"weight_{name}": f.weights.get(name) for name in FORM_NAMES},
+            "adstock_carryover": top.theta if top else None,
+            "baseline": top.baseline if top else None,
+            "weekday_factors": list(top.weekday_factors) if top and top.weekday else None,
+            "dispersion": top.dispersion if top else None,
             "pseudo_r2": f.pseudo_r2,
             "n_days": f.n_days,
             "n_spend_days": f.n_spend_days,
@@ -138,7 +157,7 @@ def curves_table(fits: Mapping[str, CurveFit]) -> pl.DataFrame:
             "max_observed_daily_spend": f.observed_spend[1],
             "identified": f.identified,
             "reason": f.reason,
-        }
-        for f in fits.values()
-    ]
-    return pl.DataFrame(rows, schema_overrides={"weekday_factors": pl.List(pl.Float64)}).fill_nan(None)
+        })
+    overrides = {"weekday_factors": pl.List(pl.Float64), "best_form": pl.String, "adstock_carryover": pl.Float64,
+                 "baseline": pl.Boolean, "dispersion": pl.Float64} | {f"weight_{n}": pl.Float64 for n in FORM_NAMES}
+    return pl.DataFrame(rows, schema_overrides=overrides).fill_nan(None)
