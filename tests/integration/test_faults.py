@@ -30,6 +30,7 @@ import pytest
 from ltv_process import BIN, Process, ltv_env
 from polars.testing import assert_frame_equal
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.layout import raw_table_files
 from ltv_pipeline.core.settings import Settings, load_settings
 from ltv_pipeline.ingest.sources import SPECS

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ltv_pipeline.settings import ALLOCATION_MODES as MODES
+from ltv_pipeline.core.settings import ALLOCATION_MODES as MODES
 
 GRID_POINTS = 401
 BISECTION_STEPS = 80
