@@ -27,8 +27,9 @@ from ltv_pipeline.core import layout
 from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.core.version import code_version
 
-ARTIFACT_FORMAT = 2
-"""The layout of `models.zip`; an artifact of another format is never loaded or reused."""
+ARTIFACT_FORMAT = 3
+"""The layout of `models.zip` (3: with the orders model, the label window and the conformal
+interval stretch); an artifact of another format is never loaded or reused."""
 MANIFEST = "model.json"
 
 

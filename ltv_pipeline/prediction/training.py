@@ -1,13 +1,22 @@
 """Back-test every candidate against baselines, pick champions, and train the production models.
 
-Out-of-time when history allows: models trained on the `train` cutoff (labels ending at
-as_of - horizon) are evaluated on the `evaluate` cutoff (labels = the last horizon).
+Out of time whenever the history allows: models trained on the `train` cutoff (labels
+ending at as_of - horizon) are evaluated on the `evaluate` cutoff (labels = the last
+horizon). When the `train` cutoff holds too few customers (a history under about two and a
+half horizons) and the feature table has the shorter-window cutoffs, the same out-of-time
+back-test runs over that window (`window_train` -> `window_evaluate`), so a model that
+ignores seasonality, decay or a shift is still caught; the boosted models then learn the
+window's labels and scoring carries them to the horizon (prediction/consistency.py).
 Otherwise a customer holdout at the `evaluate` cutoff (70% train / 30% evaluate, split by
 a hash of customer_id), and the table says so. Whatever cannot be trained is skipped with a
 note; with no labelled cutoff at all, BG/NBD alone is fitted and scores everyone.
 
-Production models are then fitted on the latest labelled data: XGBoost on the `evaluate`
-cutoff (labels up to as_of), BG/NBD + Gamma-Gamma on the `score` cutoff (history up to as_of).
+Targets: `orders` (purchase days), `ltv` (discounted margin), `churn` (no order). The
+champion interval is stretched by a split-conformal factor found on the back-test's
+held-out customers (evaluation/conformal.py).
+
+Production models are then fitted on the latest labelled data (labels ending at as_of):
+XGBoost for the targets it is champion of, BG/NBD + Gamma-Gamma on the `score` cutoff.
 """
 
 from __future__ import annotations
@@ -32,10 +41,18 @@ from ltv_pipeline.prediction.boosted import (
     hash_unit,
     predict_churn,
     predict_ltv,
+    predict_orders,
     train_churn_model,
     train_ltv_model,
+    train_orders_model,
 )
 from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
+from ltv_pipeline.prediction.consistency import (
+    consistent_p_alive,
+    margin_share,
+    revenue_from_ltv,
+    window_to_horizon,
+)
 from ltv_pipeline.prediction.evaluation import (
     CLASSIC_FORMULA,
     LAST_PERIOD,
@@ -44,12 +61,16 @@ from ltv_pipeline.prediction.evaluation import (
     calibration_table,
     churn_metrics,
     classic_formula_ltv,
+    conformal_stretch,
     decile_table,
     last_period_ltv,
     ltv_metrics,
     model_evaluation_table,
+    observed_churn_rate,
+    orders_metrics,
     pick_champion,
     recency_churn_score,
+    stretch_band,
 )
 from ltv_pipeline.prediction.probabilistic import BtydModel, fit_btyd, predict_btyd
 
@@ -62,6 +83,9 @@ MIN_CLASS_COUNT = 25
 HOLDOUT_SHARE = 0.3
 HOLDOUT_SEED = 1
 """Seed of the holdout split's customer hash; not 0, the seed of the training sample."""
+LONG_BACKTEST_SHARE = 0.25
+"""The horizon-long back-test is preferred to the shorter window while its `train` cutoff
+holds at least this share of the `evaluate` cutoff's customers."""
 
 BASE_FEATURES: tuple[str, ...] = (
     "n_orders", "n_purchase_days", "frequency", "btyd_recency", "tenure_days", "recency_days",
@@ -69,6 +93,7 @@ BASE_FEATURES: tuple[str, ...] = (
     "first_order_value", "ipt_mean", "ipt_std", "days_first_to_second", "orders_first_30d",
     "orders_30d", "orders_90d", "orders_180d", "trend", "margin_90d", "margin_last_horizon",
     "refund_rate", "tickets_total", "tickets_90d", "csat_mean", "csat_last", "low_csat_tickets",
+    "days_since_ticket", "days_since_low_csat",
 )
 BTYD_FEATURES: tuple[str, ...] = ("btyd_expected_orders", "btyd_p_alive", "btyd_clv")
 FEATURES = BASE_FEATURES + BTYD_FEATURES
@@ -87,6 +112,11 @@ class TrainedModels:
     ltv_model: BoostedModel | None
     churn_model: BoostedModel | None
     evaluation: pl.DataFrame
+    orders_model: BoostedModel | None = None
+    label_days: int | None = None
+    """Label window of the boosted models (the horizon unless the back-test ran on a shorter window)."""
+    interval_stretch: float = 1.0
+    """Split-conformal stretch of the published LTV interval (evaluation/conformal.py)."""
     deciles: dict[str, pl.DataFrame] = field(default_factory=dict)
     """LTV back-test: decile table per model."""
     calibration: dict[str, pl.DataFrame] = field(default_factory=dict)
@@ -100,7 +130,7 @@ class TrainedModels:
         """A zip of the boosters (XGBoost's own format) and the rest as JSON/Parquet: no pickle."""
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, model in (("ltv", self.ltv_model), ("churn", self.churn_model)):
+            for name, model in (("ltv", self.ltv_model), ("churn", self.churn_model), ("orders", self.orders_model)):
                 if model is not None:
                     zf.writestr(f"{name}.zip", model.to_bytes())
             meta = {
@@ -108,6 +138,7 @@ class TrainedModels:
                 "as_of": self.as_of.isoformat(), "horizon_days": self.horizon_days, "champions": self.champions,
                 "annual_discount_rate": self.annual_discount_rate,
                 "evaluation_kind": self.evaluation_kind, "notes": self.notes, "trained_with": self.trained_with,
+                "label_days": self.label_days, "interval_stretch": self.interval_stretch,
                 "bgnbd": dataclasses.asdict(self.btyd.bgnbd),
                 "gamma_gamma": None if self.btyd.gamma_gamma is None else dataclasses.asdict(self.btyd.gamma_gamma),
                 "btyd_cutoff": self.btyd.cutoff.isoformat(), "btyd_fallback_value": self.btyd.fallback_value,
@@ -154,6 +185,8 @@ class TrainedModels:
                 champions=dict(meta["champions"]), btyd=btyd, ltv_model=boosted("ltv"), churn_model=boosted("churn"),
                 evaluation=table("model_evaluation"), deciles=by_model("deciles"), calibration=by_model("calibration"),
                 notes=list(meta["notes"]), trained_with=dict(meta["trained_with"]),
+                orders_model=boosted("orders"), label_days=meta["label_days"],
+                interval_stretch=float(meta["interval_stretch"]),
             )
 
 
@@ -182,26 +215,61 @@ def _trainable(frame: pl.DataFrame) -> str | None:
     return None
 
 
-def _fit_boosted(frame: pl.DataFrame, *, horizon_days: int, as_of: date, sample_size: int, config: BoostConfig):
+_TRAINERS = {"ltv": train_ltv_model, "churn": train_churn_model, "orders": train_orders_model}
+
+
+def _fit_boosted(
+    frame: pl.DataFrame, targets: tuple[str, ...], *, horizon_days: int, as_of: date, sample_size: int, config: BoostConfig
+) -> dict[str, BoostedModel]:
+    """One XGBoost model per target, on a bounded sample; `horizon_days` is the label window."""
     sample = bounded_sample(frame, sample_size, seed=0)
-    with span("xgboost_ltv_fit"):
-        ltv = train_ltv_model(sample, FEATURES, horizon_days=horizon_days, as_of=as_of, config=config)
-    with span("xgboost_churn_fit"):
-        churn = train_churn_model(sample, FEATURES, horizon_days=horizon_days, as_of=as_of, config=config)
-    return ltv, churn
+    models = {}
+    for target in targets:
+        with span(f"xgboost_{target}_fit"):
+            models[target] = _TRAINERS[target](sample, FEATURES, horizon_days=horizon_days, as_of=as_of, config=config)
+    return models
 
 
-def _split_for_backtest(features: pl.DataFrame) -> tuple[str | None, pl.DataFrame, pl.DataFrame, list[str]]:
-    """(evaluation kind, training rows, evaluation rows, notes)."""
-    train = features.filter(pl.col("cutoff_role") == "train")
-    evaluate = features.filter(pl.col("cutoff_role") == "evaluate")
+@dataclass(frozen=True)
+class Backtest:
+    """Which rows the back-test trains and evaluates on, and over which label window."""
+
+    kind: str | None
+    train: pl.DataFrame
+    evaluate: pl.DataFrame
+    labelled: pl.DataFrame
+    """The rows whose labels end at as_of: what the production models learn from."""
+    window_days: int
+    notes: list[str]
+    labelled_days: int = 0
+    """Label window of `labelled` (0: the back-test's window)."""
+
+
+def _role(features: pl.DataFrame, role: str) -> pl.DataFrame:
+    return features.filter(pl.col("cutoff_role") == role)
+
+
+def _split_for_backtest(features: pl.DataFrame, horizon_days: int) -> Backtest:
+    train, evaluate = _role(features, "train"), _role(features, "evaluate")
+    window_train, window_evaluate = _role(features, "window_train"), _role(features, "window_evaluate")
+    long_ok = not evaluate.is_empty() and train.height > 0 and _trainable(train) is None
+    window_ok = not window_evaluate.is_empty() and window_train.height > 0 and _trainable(window_train) is None
+    if long_ok and (not window_ok or train.height >= LONG_BACKTEST_SHARE * evaluate.height):
+        return Backtest("out_of_time", train, evaluate, evaluate, horizon_days, [])
+    if window_ok:
+        days = int(window_evaluate["label_days"][0])
+        note = f"history shorter than about two and a half horizons: the back-test is out of time over a {days}-day window"
+        if _trainable(evaluate) is None:
+            # A whole horizon of labels shows a whole season: the production models learn it.
+            return Backtest("out_of_time", window_train, window_evaluate, evaluate, days, [note], horizon_days)
+        note += f"; the boosted models learn {days}-day labels, carried to the horizon by BG/NBD"
+        return Backtest("out_of_time", window_train, window_evaluate, window_evaluate, days, [note])
     if evaluate.is_empty():
-        return None, train, evaluate, ["history shorter than one horizon: no back-test possible, BG/NBD alone scores"]
-    if train.height and _trainable(train) is None:
-        return "out_of_time", train, evaluate, []
-    in_holdout = hash_unit(evaluate["customer_id"], HOLDOUT_SEED) < HOLDOUT_SHARE
+        note = "history shorter than one horizon: no back-test possible, BG/NBD alone scores"
+        return Backtest(None, train, evaluate, evaluate, horizon_days, [note])
+    in_holdout = pl.Series(hash_unit(evaluate["customer_id"], HOLDOUT_SEED) < HOLDOUT_SHARE)
     notes = ["history shorter than two horizons: the back-test is a customer holdout at as_of - horizon"]
-    return "customer_holdout", evaluate.filter(~pl.Series(in_holdout)), evaluate.filter(pl.Series(in_holdout)), notes
+    return Backtest("customer_holdout", evaluate.filter(~in_holdout), evaluate.filter(in_holdout), evaluate, horizon_days, notes)
 
 
 def train_and_backtest(
@@ -215,77 +283,115 @@ def train_and_backtest(
 ) -> TrainedModels:
     """The whole training step on `customer_features` rows (all cutoffs)."""
     config = config or BoostConfig()
-    kind, train, evaluate, notes = _split_for_backtest(features)
-    results: dict[str, dict[str, dict[str, float]]] = {"ltv": {}, "churn": {}}
+    bt = _split_for_backtest(features, horizon_days)
+    window, rate, notes = bt.window_days, annual_discount_rate, list(bt.notes)
+    results: dict[str, dict[str, dict[str, float]]] = {"ltv": {}, "churn": {}, "orders": {}}
     deciles: dict[str, pl.DataFrame] = {}
     calibration: dict[str, pl.DataFrame] = {}
+    bands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
-    labelled = features.filter(pl.col("cutoff_role") == "evaluate")
-    btyd_eval = None
-    if kind is not None:
-        # BG/NBD is calibrated on history up to the evaluation cutoff and predicts its horizon.
-        btyd_eval = fit_btyd(labelled, horizon_days)
-        btyd_preds = predict_btyd(btyd_eval, evaluate, horizon_days=horizon_days, annual_discount_rate=annual_discount_rate)
-        eval_frame = _with_btyd_columns(evaluate, btyd_preds)
-        actual_ltv = evaluate["label_margin"].to_numpy()
-        actual_churn = evaluate["label_churn"].to_numpy()
-        results["ltv"][BTYD] = ltv_metrics(
-            actual_ltv, btyd_preds["predicted_ltv"].to_numpy(), btyd_preds["ltv_lower"].to_numpy(), btyd_preds["ltv_upper"].to_numpy()
-        )
-        results["churn"][BTYD] = churn_metrics(actual_churn, btyd_preds["churn_probability"].to_numpy())
-        calibration[BTYD] = calibration_table(actual_churn, btyd_preds["churn_probability"].to_numpy())
-        deciles[BTYD] = decile_table(actual_ltv, btyd_preds["predicted_ltv"].to_numpy())
-        _baselines(results, evaluate, horizon_days, annual_discount_rate, notes)
+    btyd_eval = eval_frame = None
+    if bt.kind is not None:
+        # BG/NBD is calibrated on history up to the evaluation cutoff and predicts its window.
+        btyd_eval = fit_btyd(bt.evaluate if bt.kind == "out_of_time" else bt.labelled, window)
+        btyd_preds = predict_btyd(btyd_eval, bt.evaluate, horizon_days=window, annual_discount_rate=rate)
+        eval_frame = _with_btyd_columns(bt.evaluate, btyd_preds)
+        actual = {
+            "ltv": bt.evaluate["label_margin"].to_numpy(),
+            "churn": bt.evaluate["label_churn"].to_numpy(),
+            "orders": bt.evaluate["label_orders"].cast(pl.Float64).to_numpy(),
+        }
+        btyd_band = tuple(btyd_preds[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
+        _score_candidate(results, deciles, calibration, bands, BTYD, actual, btyd_band, btyd_preds["churn_probability"].to_numpy(), btyd_preds["predicted_orders"].to_numpy())
+        _baselines(results, bt.evaluate, window, horizon_days, rate, notes)
+        for name in (CLASSIC_FORMULA, LAST_PERIOD):
+            if name in results["ltv"] and BTYD in bands:
+                bands[name] = (_baseline_ltv(name, bt.evaluate, window, horizon_days, rate), *btyd_band[1:])
 
-        reason = _trainable(train)
+        reason = _trainable(bt.train)
         if reason is None:
-            btyd_train = fit_btyd(train, horizon_days) if kind == "out_of_time" else btyd_eval
-            train_frame = _with_btyd_features(btyd_train, train, horizon_days, annual_discount_rate)
-            ltv_bt, churn_bt = _fit_boosted(train_frame, horizon_days=horizon_days, as_of=as_of, sample_size=sample_size, config=config)
-            ltv_pred = predict_ltv(ltv_bt, eval_frame)
-            churn_pred = predict_churn(churn_bt, eval_frame)
-            results["ltv"][XGBOOST] = ltv_metrics(
-                actual_ltv, ltv_pred["predicted_ltv"].to_numpy(), ltv_pred["ltv_lower"].to_numpy(), ltv_pred["ltv_upper"].to_numpy()
+            btyd_train = fit_btyd(bt.train, window) if bt.kind == "out_of_time" else btyd_eval
+            train_frame = _with_btyd_features(btyd_train, bt.train, window, rate)
+            boosted = _fit_boosted(
+                train_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
             )
-            results["churn"][XGBOOST] = churn_metrics(actual_churn, churn_pred["churn_probability"].to_numpy())
-            calibration[XGBOOST] = calibration_table(actual_churn, churn_pred["churn_probability"].to_numpy())
-            deciles[XGBOOST] = decile_table(actual_ltv, ltv_pred["predicted_ltv"].to_numpy())
+            ltv_pred = predict_ltv(boosted["ltv"], eval_frame)
+            band = tuple(ltv_pred[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
+            churn = predict_churn(boosted["churn"], eval_frame)["churn_probability"].to_numpy()
+            orders = predict_orders(boosted["orders"], eval_frame)["predicted_orders"].to_numpy()
+            _score_candidate(results, deciles, calibration, bands, XGBOOST, actual, band, churn, orders)
         else:
             notes.append(f"XGBoost not back-tested: {reason}")
 
     champions = {target: pick_champion(models, target) or BTYD for target, models in results.items() if models}
-    champions = {"ltv": champions.get("ltv", BTYD), "churn": champions.get("churn", BTYD)}
-    evaluation = model_evaluation_table(as_of, kind, results) if kind else _empty_evaluation()
+    champions = {target: champions.get(target, BTYD) for target in ("ltv", "churn", "orders")}
+    stretch = 1.0
+    if champions["ltv"] in bands:
+        stretch = conformal_stretch(actual["ltv"], *bands[champions["ltv"]])
+    evaluation = model_evaluation_table(as_of, bt.kind, results) if bt.kind else _empty_evaluation()
 
-    score_rows = features.filter(pl.col("cutoff_role") == "score")
-    btyd_final = fit_btyd(score_rows, horizon_days)
-    ltv_model = churn_model = None
-    if XGBOOST in champions.values() and btyd_eval is not None:
+    btyd_final = fit_btyd(_role(features, "score"), horizon_days)
+    production: dict[str, BoostedModel] = {}
+    boosted_targets = tuple(t for t, champion in champions.items() if champion == XGBOOST)
+    if boosted_targets and btyd_eval is not None:
         # The production models learn from the labels up to as_of, with BTYD features from
         # the fit on those same rows: the back-test's `btyd_eval`, and out of time its
         # `eval_frame` (the evaluate rows are then exactly the labelled rows).
-        label_frame = (
-            eval_frame if kind == "out_of_time"
-            else _with_btyd_features(btyd_eval, labelled, horizon_days, annual_discount_rate)
-        )
-        ltv_model, churn_model = _fit_boosted(
-            label_frame, horizon_days=horizon_days, as_of=as_of, sample_size=sample_size, config=config,
+        label_days = bt.labelled_days or window
+        if label_days != window:
+            label_frame = _with_btyd_features(fit_btyd(bt.labelled, label_days), bt.labelled, label_days, rate)
+        elif bt.kind == "out_of_time":
+            label_frame = eval_frame
+        else:
+            label_frame = _with_btyd_features(btyd_eval, bt.labelled, window, rate)
+        production = _fit_boosted(
+            label_frame, boosted_targets, horizon_days=label_days, as_of=as_of, sample_size=sample_size, config=config,
         )
     return TrainedModels(
-        as_of=as_of, horizon_days=horizon_days, annual_discount_rate=annual_discount_rate, evaluation_kind=kind,
-        champions=champions, btyd=btyd_final, ltv_model=ltv_model, churn_model=churn_model,
+        as_of=as_of, horizon_days=horizon_days, annual_discount_rate=annual_discount_rate, evaluation_kind=bt.kind,
+        champions=champions, btyd=btyd_final, ltv_model=production.get("ltv"), churn_model=production.get("churn"),
+        orders_model=production.get("orders"), label_days=bt.labelled_days or window, interval_stretch=stretch,
         evaluation=evaluation, deciles=deciles, calibration=calibration, notes=notes,
     )
 
 
-def _baselines(results, evaluate: pl.DataFrame, horizon_days: int, rate: float, notes: list[str]) -> None:
+def _score_candidate(results, deciles, calibration, bands, name: str, actual: dict[str, np.ndarray], band, churn, orders) -> None:
+    """Record one candidate's back-test figures for the three targets."""
+    has_band = bool(np.all(np.isfinite(band[1])) and np.all(np.isfinite(band[2])))
+    results["ltv"][name] = ltv_metrics(actual["ltv"], *(band if has_band else band[:1]))
+    results["churn"][name] = churn_metrics(actual["churn"], churn)
+    results["orders"][name] = orders_metrics(actual["orders"], orders)
+    calibration[name] = calibration_table(actual["churn"], churn)
+    deciles[name] = decile_table(actual["ltv"], band[0])
+    if has_band:
+        bands[name] = band
+
+
+def _baseline_ltv(name: str, frame: pl.DataFrame, window: int, horizon_days: int, rate: float) -> np.ndarray:
+    """A baseline's LTV over `window` days; the last-period baseline repeats the last
+    horizon's margin at its daily rate when the window is shorter."""
+    if name == LAST_PERIOD:
+        return last_period_ltv(frame, window, rate) * (window / horizon_days)
+    return classic_formula_ltv(frame, window, rate)
+
+
+def _baselines(results, evaluate: pl.DataFrame, window: int, horizon_days: int, rate: float, notes: list[str]) -> None:
     actual_ltv = evaluate["label_margin"].to_numpy()
     try:
-        results["ltv"][CLASSIC_FORMULA] = ltv_metrics(actual_ltv, classic_formula_ltv(evaluate, horizon_days, rate))
+        results["ltv"][CLASSIC_FORMULA] = ltv_metrics(actual_ltv, _baseline_ltv(CLASSIC_FORMULA, evaluate, window, horizon_days, rate))
     except ValueError as exc:
         notes.append(f"classic-formula baseline skipped: {exc}")
-    results["ltv"][LAST_PERIOD] = ltv_metrics(actual_ltv, last_period_ltv(evaluate, horizon_days, rate))
-    results["churn"][RECENCY] = churn_metrics(evaluate["label_churn"].to_numpy(), recency_churn_score(evaluate, horizon_days))
+    results["ltv"][LAST_PERIOD] = ltv_metrics(actual_ltv, _baseline_ltv(LAST_PERIOD, evaluate, window, horizon_days, rate))
+    results["churn"][RECENCY] = churn_metrics(evaluate["label_churn"].to_numpy(), recency_churn_score(evaluate, window))
+
+
+def _horizon_churn_rate(rows: pl.DataFrame, horizon_days: int, window: int) -> float:
+    """The one-horizon churn rate seen at the cutoff; when no customer is a horizon old, the
+    label window's rate compounded to the horizon, 1 - (1 - c_window) ** (horizon / window)."""
+    try:
+        return observed_churn_rate(rows, horizon_days)
+    except ValueError:
+        return 1.0 - (1.0 - observed_churn_rate(rows, window)) ** (horizon_days / window)
 
 
 def _empty_evaluation() -> pl.DataFrame:
@@ -293,39 +399,61 @@ def _empty_evaluation() -> pl.DataFrame:
 
 
 def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFrame:
-    """Every customer at the `score` cutoff, with the champions' predictions.
+    """Every customer at the `score` cutoff, with the champions' predictions made consistent.
 
-    predicted_orders, predicted_revenue, p_alive and the next-order date always come from
-    BG/NBD (the only model of purchase counts); predicted_ltv (+ interval) and
-    churn_probability from the champion of each target. A baseline champion has no interval:
-    the BG/NBD interval is kept then.
+    Each target comes from its champion: predicted_orders from the orders champion,
+    predicted_ltv (+ interval) from the LTV champion, churn_probability from the churn
+    champion; boosted models learnt over a shorter window are carried to the horizon by
+    BG/NBD's per-customer ratios. predicted_revenue is the revenue whose discounted margin
+    is predicted_ltv, p_alive the probability of being active that agrees with the churn
+    probability (prediction/consistency.py), the next-order date BG/NBD's. A baseline
+    champion has no interval of its own: the BG/NBD interval is kept then. The interval is
+    finally stretched by the back-test's conformal factor.
     """
-    rows = features.filter(pl.col("cutoff_role") == "score")
-    boosted_ltv = models.champions["ltv"] == XGBOOST and models.ltv_model is not None
-    boosted_churn = models.champions["churn"] == XGBOOST and models.churn_model is not None
-    # The BTYD interval (a Monte Carlo run) is only computed where it is published: when
-    # XGBoost is the LTV champion its own interval replaces it.
-    btyd = predict_btyd(
-        models.btyd, rows, horizon_days=models.horizon_days, annual_discount_rate=models.annual_discount_rate,
-        with_interval=not boosted_ltv,
-    )
-    scores = btyd
-    frame = _with_btyd_columns(rows, btyd) if boosted_ltv or boosted_churn else None
-    if boosted_ltv:
-        # predictions come back in the order of `frame`, which is the order of `scores`
-        boosted = predict_ltv(models.ltv_model, frame)
-        scores = scores.drop("predicted_ltv", "ltv_lower", "ltv_upper").hstack(
-            boosted.select("predicted_ltv", "ltv_lower", "ltv_upper")
+    rows = _role(features, "score")
+    horizon, rate = models.horizon_days, models.annual_discount_rate
+    window = models.label_days or horizon
+    boosted = {
+        target: model
+        for target, model in (("ltv", models.ltv_model), ("churn", models.churn_model), ("orders", models.orders_model))
+        if model is not None and models.champions.get(target) == XGBOOST
+    }
+    # The BTYD interval (a Monte Carlo run) is only computed where it is published.
+    btyd = predict_btyd(models.btyd, rows, horizon_days=horizon, annual_discount_rate=rate, with_interval="ltv" not in boosted)
+    ltv, lower, upper = (btyd[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
+    orders, churn = btyd["predicted_orders"].to_numpy(), btyd["churn_probability"].to_numpy()
+    if boosted:
+        btyd_window = btyd if window == horizon else predict_btyd(
+            models.btyd, rows, horizon_days=window, annual_discount_rate=rate, with_interval=False
         )
-    elif models.champions["ltv"] == LAST_PERIOD:
-        scores = scores.with_columns(predicted_ltv=pl.Series(last_period_ltv(rows, models.horizon_days, models.annual_discount_rate)))
+        factor = window_to_horizon(btyd, btyd_window)
+        frame = _with_btyd_columns(rows, btyd_window)  # the features the boosters learnt with
+        if "ltv" in boosted:
+            pred = predict_ltv(boosted["ltv"], frame)
+            ltv, lower, upper = (pred[c].to_numpy() * factor["ltv"] for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
+        if "orders" in boosted:
+            orders = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy() * factor["orders"]
+        if "churn" in boosted:
+            buy = 1.0 - predict_churn(boosted["churn"], frame)["churn_probability"].to_numpy()
+            churn = 1.0 - np.minimum(buy * factor["buy"], 1.0)
+    if models.champions["ltv"] == LAST_PERIOD:
+        ltv = _baseline_ltv(LAST_PERIOD, rows, horizon, horizon, rate)
     elif models.champions["ltv"] == CLASSIC_FORMULA:
-        scores = scores.with_columns(
-            predicted_ltv=pl.Series(classic_formula_ltv(rows, models.horizon_days, models.annual_discount_rate))
-        )
-    if boosted_churn:
-        churn = predict_churn(models.churn_model, frame).select("churn_probability")
-        scores = scores.drop("churn_probability").hstack(churn)
-    elif models.champions["churn"] == RECENCY:
-        scores = scores.with_columns(churn_probability=pl.Series(np.clip(recency_churn_score(rows, models.horizon_days), 0, 1)))
-    return scores
+        ltv = classic_formula_ltv(rows, horizon, rate, _horizon_churn_rate(rows, horizon, window))
+    if models.champions["churn"] == RECENCY:
+        churn = np.clip(recency_churn_score(rows, horizon), 0, 1)
+    if np.isnan(lower).all():
+        lower = upper = np.full(ltv.size, None)
+    else:
+        lower, upper = stretch_band(ltv, lower, upper, models.interval_stretch)
+    share = margin_share(rows)
+    return btyd.select("customer_id").with_columns(
+        pl.Series("predicted_orders", orders, dtype=pl.Float64),
+        pl.Series("predicted_revenue", revenue_from_ltv(ltv, share, btyd, horizon, rate), dtype=pl.Float64),
+        pl.Series("predicted_ltv", ltv, dtype=pl.Float64),
+        pl.Series("p_alive", consistent_p_alive(btyd, churn), dtype=pl.Float64),
+        pl.Series("churn_probability", churn, dtype=pl.Float64),
+        pl.Series("next_order_days", btyd["next_order_days"].to_numpy(), dtype=pl.Float64),
+        pl.Series("ltv_lower", lower, dtype=pl.Float64),
+        pl.Series("ltv_upper", upper, dtype=pl.Float64),
+    )

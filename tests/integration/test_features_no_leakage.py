@@ -22,7 +22,7 @@ pytestmark = pytest.mark.xdist_group("features_leakage")
 
 AS_OF = date(2026, 9, 30)
 HORIZON = 365
-LABELS = ("label_available", "label_orders", "label_margin", "label_churn")
+LABELS = ("label_available", "label_days", "label_orders", "label_margin", "label_churn")
 
 
 def _features(settings, as_of: date = AS_OF) -> pl.DataFrame:

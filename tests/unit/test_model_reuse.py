@@ -129,7 +129,8 @@ def test_a_short_history_is_back_tested_on_a_customer_holdout():
     ids = [f"C{i}" for i in range(2_000)]
     evaluate = pl.DataFrame({"customer_id": ids, "cutoff_role": "evaluate", "label_churn": [i % 2 for i in range(2_000)]})
     train = evaluate.head(100).with_columns(cutoff_role=pl.lit("train"))
-    kind, fit_on, held_out, notes = _split_for_backtest(pl.concat([evaluate, train]))
+    bt = _split_for_backtest(pl.concat([evaluate, train]), 365)
+    kind, fit_on, held_out, notes = bt.kind, bt.train, bt.evaluate, bt.notes
     assert kind == "customer_holdout" and "customer holdout" in notes[0]
     assert fit_on.height + held_out.height == 2_000 and 0.25 < held_out.height / 2_000 < 0.35
     assert set(fit_on["customer_id"]).isdisjoint(held_out["customer_id"])

@@ -55,14 +55,37 @@ tickets as (
 
 ),
 
+{%- if with_history %}
+
+-- A history shorter than two and a half horizons leaves the `train` cutoff with few or no
+-- customers, so the horizon-long back-test cannot run out of time. A shorter label window
+-- (a third of the history, at most 180 days) then gives two more cutoffs whose labels end
+-- by as_of: `window_train` = as_of - 2 x window, `window_evaluate` = as_of - window.
+window_length as (
+
+    select least(180, cast(floor(history_days / 3.0) as {{ dbt.type_int() }})) as window_days
+    from (
+        select {{ days_between('min(first_order_date)', as_of_date()) }} as history_days
+        from lifetime
+    ) as history_span
+    where history_days < {{ (2.5 * horizon_days) | int }} and history_days >= 90
+
+),
+
+{%- endif %}
+
 cutoffs as (
 
-    select 'score' as cutoff_role, {{ as_of_date() }} as cutoff_date
+    select 'score' as cutoff_role, {{ as_of_date() }} as cutoff_date, cast(null as {{ dbt.type_int() }}) as label_days
     {%- if with_history %}
     union all
-    select 'evaluate', {{ add_days(-1 * horizon_days, as_of_date()) }}
+    select 'evaluate', {{ add_days(-1 * horizon_days, as_of_date()) }}, {{ horizon_days }}
     union all
-    select 'train', {{ add_days(-2 * horizon_days, as_of_date()) }}
+    select 'train', {{ add_days(-2 * horizon_days, as_of_date()) }}, {{ horizon_days }}
+    union all
+    select 'window_evaluate', {{ add_days('-1 * window_days', as_of_date()) }}, window_days from window_length
+    union all
+    select 'window_train', {{ add_days('-2 * window_days', as_of_date()) }}, window_days from window_length
     {%- endif %}
 
 ),
@@ -288,7 +311,8 @@ support as (
         sum(case when {{ days_between('cast(created_ts as date)', 'cutoff_date') }} < 90 then 1 else 0 end) as tickets_90d,
         avg(cast(csat as double)) as csat_mean,
         sum(case when csat <= 2 then 1 else 0 end) as low_csat_tickets,
-        max(created_ts) as last_ticket_ts
+        max(created_ts) as last_ticket_ts,
+        max(case when csat <= 2 then cast(created_ts as date) end) as last_low_csat_date
 
     from tickets_at_cutoffs
     group by customer_id, cutoff_role
@@ -322,10 +346,12 @@ future as (
         ) as label_margin_gross
 
     from behaviour
+    inner join usable_cutoffs
+        on usable_cutoffs.cutoff_role = behaviour.cutoff_role
     inner join purchase_days
         on purchase_days.customer_id = behaviour.customer_id
         and purchase_days.order_date > behaviour.cutoff_date
-        and purchase_days.order_date <= {{ add_days(horizon_days, 'behaviour.cutoff_date') }}
+        and purchase_days.order_date <= {{ add_days('usable_cutoffs.label_days', 'behaviour.cutoff_date') }}
     where behaviour.cutoff_role != 'score'
     group by behaviour.customer_id, behaviour.cutoff_role
 
@@ -341,10 +367,12 @@ future_tickets as (
         ) as discounted_tickets
 
     from behaviour
+    inner join usable_cutoffs
+        on usable_cutoffs.cutoff_role = behaviour.cutoff_role
     inner join tickets
         on tickets.customer_id = behaviour.customer_id
         and cast(tickets.created_ts as date) > behaviour.cutoff_date
-        and cast(tickets.created_ts as date) <= {{ add_days(horizon_days, 'behaviour.cutoff_date') }}
+        and cast(tickets.created_ts as date) <= {{ add_days('usable_cutoffs.label_days', 'behaviour.cutoff_date') }}
     where behaviour.cutoff_role != 'score'
     group by behaviour.customer_id, behaviour.cutoff_role
 
@@ -391,7 +419,10 @@ final as (
         support.csat_mean,
         last_csat.csat_last,
         coalesce(support.low_csat_tickets, 0) as low_csat_tickets,
+        {{ days_between('cast(support.last_ticket_ts as date)', 'behaviour.cutoff_date') }} as days_since_ticket,
+        {{ days_between('support.last_low_csat_date', 'behaviour.cutoff_date') }} as days_since_low_csat,
         behaviour.cutoff_role != 'score' as label_available,
+        label_window.label_days,
         {%- if with_history %}
         case when behaviour.cutoff_role != 'score' then coalesce(future.label_orders, 0) end as label_orders,
         case
@@ -409,6 +440,8 @@ final as (
         {%- endif %}
 
     from behaviour
+    left join usable_cutoffs as label_window
+        on behaviour.cutoff_role = label_window.cutoff_role
     left join customers
         on behaviour.customer_id = customers.customer_id
     left join support

@@ -16,8 +16,9 @@ from ltv_pipeline.prediction.boosted.ltv import (
     conformal_offset,
     train_ltv_model,
 )
+from ltv_pipeline.prediction.boosted.orders import train_orders_model
 from ltv_pipeline.prediction.boosted.sample import bounded_sample, customer_hash, hash_unit
-from ltv_pipeline.prediction.boosted.score import DEFAULT_CHUNK_ROWS, iter_chunks, predict_churn, predict_ltv
+from ltv_pipeline.prediction.boosted.score import DEFAULT_CHUNK_ROWS, iter_chunks, predict_churn, predict_ltv, predict_orders
 
 __all__ = [
     "DEFAULT_CHUNK_ROWS",
@@ -36,6 +37,8 @@ __all__ = [
     "iter_chunks",
     "predict_churn",
     "predict_ltv",
+    "predict_orders",
     "train_churn_model",
     "train_ltv_model",
+    "train_orders_model",
 ]

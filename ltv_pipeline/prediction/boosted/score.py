@@ -18,6 +18,7 @@ from ltv_pipeline.prediction.boosted.artifact import BoostedModel
 from ltv_pipeline.prediction.boosted.churn import predict_churn_matrix
 from ltv_pipeline.prediction.boosted.design import design_matrix
 from ltv_pipeline.prediction.boosted.ltv import predict_ltv_matrix
+from ltv_pipeline.prediction.boosted.orders import predict_orders_matrix
 
 DEFAULT_CHUNK_ROWS = 200_000
 KEY_COLUMNS = ("customer_id", "cutoff_date")
@@ -60,7 +61,9 @@ def predict_ltv(
         raise ValueError(f"predict_ltv needs an LTV model, got a {model.target} model")
 
     def columns(boosters: dict[str, xgb.Booster], x: np.ndarray) -> dict[str, np.ndarray]:
-        point, lower, upper = predict_ltv_matrix(boosters, model.method, model.interval_offset, x, model.nthread)
+        point, lower, upper = predict_ltv_matrix(
+            boosters, model.method, model.interval_offset, x, model.nthread, float(model.params.get("mean_scale", 1.0))
+        )
         return {"predicted_ltv": point, "ltv_lower": lower, "ltv_upper": upper}
 
     return _score(model, frame, chunk_rows, columns)
@@ -75,5 +78,19 @@ def predict_churn(
 
     def columns(boosters: dict[str, xgb.Booster], x: np.ndarray) -> dict[str, np.ndarray]:
         return {"churn_probability": predict_churn_matrix(boosters, x, model.nthread)}
+
+    return _score(model, frame, chunk_rows, columns)
+
+
+def predict_orders(
+    model: BoostedModel, frame: pl.DataFrame | pl.LazyFrame, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> pl.DataFrame:
+    """`customer_id` (and `cutoff_date` if present) with `predicted_orders`."""
+    if model.target != "orders":
+        raise ValueError(f"predict_orders needs an orders model, got a {model.target} model")
+
+    def columns(boosters: dict[str, xgb.Booster], x: np.ndarray) -> dict[str, np.ndarray]:
+        scale = float(model.params.get("mean_scale", 1.0))
+        return {"predicted_orders": predict_orders_matrix(boosters, x, model.nthread) * scale}
 
     return _score(model, frame, chunk_rows, columns)

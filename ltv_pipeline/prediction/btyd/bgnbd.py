@@ -10,8 +10,8 @@ about 20 evaluations.
 
 OpenBLAS threads even tiny operations (dot products, L-BFGS-B's 4x4 linear algebra), and
 with the cores busy (an XGBoost fit next door) that made a fit 30x slower. So weighted
-sums are written `np.sum(a * b)` rather than `a @ b`, and the optimiser runs with BLAS
-limited to one thread.
+sums are written `np.sum(a * b)` rather than `a @ b`; the optimiser (btyd/mle.py) runs with
+BLAS limited to one thread.
 """
 
 from __future__ import annotations
@@ -19,13 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
-from threadpoolctl import threadpool_limits
 
+from ltv_pipeline.prediction.btyd.mle import LOG_BOUNDS, fit_log_parameters
 from ltv_pipeline.prediction.btyd.summary import TimeUnit, days_per_unit
 
-_LOG_BOUNDS = (-18.0, 18.0)
 _A_NEAR_ONE = 1e-6
 
 
@@ -144,30 +142,18 @@ def fit_bgnbd(
     # Start at r = 1 with the average repeat rate, and a flat Beta(1, 1) for dropout.
     start = np.log([1.0, max(mean_T, 1e-3) / max(mean_x, 1e-3), 1.0, 1.0])
 
-    def objective(log_theta: np.ndarray) -> tuple[float, np.ndarray]:
-        theta = np.exp(log_theta)
-        ll, grad = design.log_likelihood(theta, True)
-        penalty = penalizer * float(np.sum(theta**2))
-        return -ll / design.total_weight + penalty, -grad / design.total_weight + 2.0 * penalizer * theta**2
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        result = minimize(
-            objective,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[_LOG_BOUNDS] * 4,
-            options={"maxiter": max_iterations, "ftol": 1e-14, "gtol": 1e-9},
-        )
-    r, alpha, a, b = np.exp(result.x)
+    (r, alpha, a, b), ll, converged = fit_log_parameters(
+        design.log_likelihood, design.total_weight, start, [LOG_BOUNDS] * 4,
+        penalizer=penalizer, max_iterations=max_iterations,
+    )
     return BgNbdParams(
         r=float(r),
         alpha=float(alpha),
         a=float(a),
         b=float(b),
-        log_likelihood=design.log_likelihood(np.exp(result.x), False)[0],
+        log_likelihood=ll,
         n_customers=design.total_weight,
-        converged=bool(result.success),
+        converged=converged,
         time_unit=time_unit,
     )
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
-from threadpoolctl import threadpool_limits
 
-_LOG_BOUNDS = (-18.0, 18.0)
+from ltv_pipeline.prediction.btyd.mle import LOG_BOUNDS, fit_log_parameters
+
 # q > 1 keeps the population mean spend p v / (q - 1) finite, which every prediction needs.
 _LOG_Q_MIN = float(np.log1p(1e-6))
 
@@ -113,29 +112,12 @@ def fit_gamma_gamma(
     # p = 1, q = 2 and v chosen so the prior mean spend p v / (q - 1) equals the observed mean.
     start = np.log([1.0, 2.0, mean_m])
 
-    def objective(log_theta: np.ndarray) -> tuple[float, np.ndarray]:
-        theta = np.exp(log_theta)
-        ll, grad = design.log_likelihood(theta, True)
-        penalty = penalizer * float(np.sum(theta**2))
-        return -ll / design.total_weight + penalty, -grad / design.total_weight + 2.0 * penalizer * theta**2
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        result = minimize(
-            objective,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[_LOG_BOUNDS, (_LOG_Q_MIN, _LOG_BOUNDS[1]), _LOG_BOUNDS],
-            options={"maxiter": max_iterations, "ftol": 1e-14, "gtol": 1e-9},
-        )
-    p, q, v = np.exp(result.x)
+    (p, q, v), ll, converged = fit_log_parameters(
+        design.log_likelihood, design.total_weight, start, [LOG_BOUNDS, (_LOG_Q_MIN, LOG_BOUNDS[1]), LOG_BOUNDS],
+        penalizer=penalizer, max_iterations=max_iterations,
+    )
     return GammaGammaParams(
-        p=float(p),
-        q=float(q),
-        v=float(v),
-        log_likelihood=design.log_likelihood(np.exp(result.x), False)[0],
-        n_customers=design.total_weight,
-        converged=bool(result.success),
+        p=float(p), q=float(q), v=float(v), log_likelihood=ll, n_customers=design.total_weight, converged=converged
     )
 
 

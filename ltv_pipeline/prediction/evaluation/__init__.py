@@ -25,6 +25,7 @@ from ltv_pipeline.prediction.evaluation.churn_metrics import (
     pr_auc,
     roc_auc,
 )
+from ltv_pipeline.prediction.evaluation.conformal import conformal_stretch, stretch_band
 from ltv_pipeline.prediction.evaluation.ltv_metrics import (
     decile_mape_pct,
     decile_table,
@@ -36,6 +37,7 @@ from ltv_pipeline.prediction.evaluation.ltv_metrics import (
     spearman,
     total_error_pct,
 )
+from ltv_pipeline.prediction.evaluation.orders_metrics import orders_metrics, pearson
 from ltv_pipeline.prediction.evaluation.table import (
     EVALUATIONS,
     MODEL_EVALUATION_SCHEMA,
@@ -57,6 +59,7 @@ __all__ = [
     "calibration_table",
     "churn_metrics",
     "classic_formula_ltv",
+    "conformal_stretch",
     "decile_chart_png",
     "decile_mape_pct",
     "decile_table",
@@ -70,11 +73,14 @@ __all__ = [
     "mae",
     "model_evaluation_table",
     "normalized_gini",
+    "orders_metrics",
+    "pearson",
     "observed_churn_rate",
     "pick_champion",
     "pr_auc",
     "recency_churn_score",
     "roc_auc",
     "spearman",
+    "stretch_band",
     "total_error_pct",
 ]

@@ -3,13 +3,16 @@
 For each target, on one back-test:
 
 - **ltv**: the candidate with the highest `normalized_gini`, among the candidates whose
-  `normalized_gini` AND `spearman` are both strictly higher than the best baseline's on that
-  metric, and whose `abs_total_error_pct` (how far the predicted total is from the actual
+  `spearman` is strictly higher than the best baseline's (the Gini of a baseline that
+  predicts 0 for most customers is carried by a few large values, so it is no bar on small
+  bases), and whose `abs_total_error_pct` (how far the predicted total is from the actual
   total) is not higher than the best baseline's: budget and retention decisions add customer
   values up, so a model that ranks well but gets the total badly wrong must not drive them.
 - **churn**: the candidate with the highest `roc_auc`, among the candidates whose `roc_auc`
   is strictly higher than the best baseline's and whose `brier` is not higher than the best
   (lowest) baseline's.
+- **orders**: the candidate with the lowest `mae` of predicted vs realised purchase days
+  (the error a per-customer count and its sum both show).
 
 A candidate is any model whose name does not start with `baseline_`. A candidate missing a
 metric of its rule (NaN or absent) is never eligible. When no candidate is eligible (the
@@ -26,23 +29,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-Target = Literal["ltv", "churn"]
+Target = Literal["ltv", "churn", "orders"]
 BASELINE_PREFIX = "baseline_"
 
 
 @dataclass(frozen=True)
 class ChampionRule:
     rank_by: str
-    """Higher is better; picks among the eligible models."""
+    """Picks among the eligible models: higher is better unless `lower_is_better`."""
     must_beat: tuple[str, ...]
     """Higher-is-better metrics on which a candidate must strictly beat the best baseline."""
     not_worse_than: tuple[str, ...]
     """Lower-is-better metrics on which a candidate may not be worse than the best baseline."""
+    lower_is_better: bool = False
 
 
 RULES: dict[str, ChampionRule] = {
-    "ltv": ChampionRule("normalized_gini", ("normalized_gini", "spearman"), ("abs_total_error_pct",)),
+    "ltv": ChampionRule("normalized_gini", ("spearman",), ("abs_total_error_pct",)),
     "churn": ChampionRule("roc_auc", ("roc_auc",), ("brier",)),
+    "orders": ChampionRule("mae", (), ("mae",), lower_is_better=True),
 }
 
 
@@ -85,4 +90,5 @@ def pick_champion(results: Mapping[str, Mapping[str, float]], target: Target) ->
     pool = [m for m in candidates if eligible(m)] or [
         m for m in baselines if not math.isnan(_value(results[m], rule.rank_by))
     ]
-    return max(pool, key=lambda m: _value(results[m], rule.rank_by)) if pool else None
+    sign = -1.0 if rule.lower_is_better else 1.0
+    return max(pool, key=lambda m: sign * _value(results[m], rule.rank_by)) if pool else None
