@@ -159,6 +159,15 @@ def test_flat_spend_channel_keeps_its_spend_and_says_why():
     assert result.channels.filter(pl.col("channel") != "video")["curve_identified"].all()
 
 
+def test_when_no_curve_can_be_learned_every_channel_keeps_its_spend():
+    """A short history (too few days with spend everywhere): a plan that moves nothing, with reasons."""
+    frame = simulate_history(np.random.default_rng(5), 40)
+    result = allocate_budget(frame, VALUES)
+    assert not result.channels["curve_identified"].any()
+    assert result.channels["recommended_spend"].to_list() == pytest.approx(result.channels["current_spend"].to_list())
+    assert all(reason.startswith("Keep spend") for reason in result.channels["reason"])
+
+
 @pytest.mark.parametrize(
     ("spend", "customers", "words"),
     [

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import expit
 
 
 def _safe_log(z: np.ndarray) -> np.ndarray:
@@ -54,14 +55,14 @@ class Form:
             g = m * -np.expm1(-z / k)
             return g, np.stack([g, -m * e * z / k], axis=-1), m * e / k
         if self.name == "power":
-            b = 1.0 / (1.0 + np.exp(-p[..., 1, None]))
+            b = expit(p[..., 1, None])
             zb = np.where(z > 0, np.exp(b * _safe_log(z)), 0.0)
             g = m * zb
             dz = np.where(z > 0, m * b * zb / np.where(z > 0, z, 1.0), 0.0)
             return g, np.stack([g, g * _safe_log(z) * b * (1.0 - b)], axis=-1), dz
         k, s = np.exp(p[..., 1, None]), np.exp(p[..., 2, None])
         log_ratio = _safe_log(z) - np.log(k)
-        h = np.where(z > 0, 1.0 / (1.0 + np.exp(-s * log_ratio)), 0.0)
+        h = np.where(z > 0, expit(s * log_ratio), 0.0)
         g = m * h
         slope = m * h * (1.0 - h)
         dz = np.where(z > 0, slope * s / np.where(z > 0, z, 1.0), 0.0)

@@ -24,7 +24,7 @@ from ltv_pipeline.decisions.allocation.curves import (
     FitOptions,
     fit_response_curves,
 )
-from ltv_pipeline.decisions.allocation.optimise import MODES, optimise_spend, spend_grid
+from ltv_pipeline.decisions.allocation.optimise import MODES, Optimum, optimise_spend, spend_grid
 from ltv_pipeline.decisions.allocation.reasons import Move, explain, keep
 from ltv_pipeline.decisions.allocation.series import current_daily, daily_panel
 from ltv_pipeline.decisions.allocation.table import (
@@ -114,13 +114,14 @@ def allocate_budget(
     budget = cur.sum() if total_budget is None else total_budget / period_days
 
     used = [c for c, u in zip(names, usable) if u]
-    grid = spend_grid(lower[usable], upper[usable], cur[usable])
-    draws = {c: fits[c].draws for c in used}
-    margin = np.array([value[names.index(c)] * draws[c].new_customers(grid[i]).mean(axis=0) for i, c in enumerate(used)])
-    opt = optimise_spend(grid.reshape(len(used), -1), margin.reshape(len(used), -1), budget - cur[~usable].sum(),
-                         mode, min_return_per_dollar)
     rec = cur.copy()
-    rec[usable] = opt.spend
+    if used:
+        grid = spend_grid(lower[usable], upper[usable], cur[usable])
+        margin = np.array([value[names.index(c)] * fits[c].draws.new_customers(grid[i]).mean(axis=0) for i, c in enumerate(used)])
+        opt = optimise_spend(grid, margin, budget - cur[~usable].sum(), mode, min_return_per_dollar)
+        rec[usable] = opt.spend
+    else:  # no curve to move along: every channel keeps its spend, each with its reason
+        opt = Optimum(spend=cur, return_per_dollar=float("nan"), budget_binding=False)
     new_then, new_now = recent_new.copy(), recent_new.copy()
     return_then, p_better = np.full(cur.size, np.nan), np.full(cur.size, np.nan)
     plan_gain = 0.0
