@@ -37,8 +37,8 @@ of the generator or of the previous run are flushed with `os.sync()` before each
     python benchmarks/pipeline_benchmark.py 100000 1000000 3000000   # add 3M
     python benchmarks/pipeline_benchmark.py 20000 --incremental-size 20000 --no-write
     python benchmarks/pipeline_benchmark.py --work /data/bench --keep   # keep lakes for inspection
-    python benchmarks/pipeline_benchmark.py 1000000 --cold-dbt --out /tmp/pipeline_cold \
-        --compare benchmarks/results/pipeline.json   # what the warm dbt start saves
+    python benchmarks/pipeline_benchmark.py 1000000 --out /tmp/pipeline_branch \
+        --compare benchmarks/results/pipeline.json   # a branch against the current result
 
 Results replace `benchmarks/results/pipeline.json` and `.md` (the one current result; git
 keeps the earlier ones) unless `--no-write`; `--out` writes a side experiment elsewhere.
@@ -397,7 +397,6 @@ def markdown(results: list[dict], meta: dict) -> str:
         "",
         f"Machine: {meta['machine']}. Load average at start: {meta['loadavg']}. "
         f"Commit {meta['commit']}{' (+ uncommitted changes)' if meta['dirty'] else ''}."
-        f"{' dbt started cold (--cold-dbt).' if meta.get('dbt_start') == 'cold' else ''}",
         "Cells: wall seconds / CPU seconds (this process + dbt) / peak resident GiB (this process + dbt).",
         "",
     ]
@@ -500,17 +499,7 @@ def main() -> None:
     )
     parser.add_argument("--no-write", action="store_true", help="print only; write no results files")
     parser.add_argument("--compare", type=Path, help="an earlier results .json: add a before/after table")
-    parser.add_argument(
-        "--cold-dbt", action="store_true",
-        help="start every dbt process cold, without the run's warm starter (ltv_pipeline/warm_dbt.py)",
-    )
     args = parser.parse_args()
-    if args.cold_dbt:
-        # a starter socket already set means "served from outside": the dbt resource starts no
-        # starter of its own, and `ltv-dbt`, finding nothing there, runs dbt itself
-        from ltv_pipeline.warm_dbt import SOCKET_ENV
-
-        os.environ[SOCKET_ENV] = str(Path(tempfile.gettempdir()) / "ltv-no-warm-dbt" / "socket")
     if args.keep and not args.work:
         parser.error("--keep needs --work")
     if args.incremental_repeats < 1:
@@ -518,7 +507,7 @@ def main() -> None:
     if args.work:
         args.work.mkdir(parents=True, exist_ok=True)
     inc = None if args.no_incremental else (args.incremental_size or (1_000_000 if 1_000_000 in args.sizes else max(args.sizes)))
-    meta = {**_meta(), "dbt_start": "cold" if args.cold_dbt else "warm"}
+    meta = _meta()
     results = []
     for n in args.sizes:
         print(f"{n:,} customers ...", file=sys.stderr, flush=True)

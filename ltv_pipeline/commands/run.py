@@ -8,7 +8,6 @@ has the lock it removes what a killed run's unfinished writes left behind.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -24,8 +23,6 @@ from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.ingest.load_log import read_load_log
 from ltv_pipeline.orchestration.run_lock import hold_lake
-from ltv_pipeline.preload import announce
-from ltv_pipeline.warm_dbt import installed_client, warm_dbt_for_block
 
 
 class PipelineFailed(RuntimeError):
@@ -65,12 +62,7 @@ def run_pipeline(
     Raises `LakeBusy` when another run holds the lake for longer than `wait_seconds`;
     `holder` is how this run is named to the runs that find the lake busy.
     """
-    # dbt's warm starter (ltv_pipeline/warm_dbt.py) imports dbt for 2 s: started here, before
-    # the definitions load, rather than by the dbt resource when the run starts, so that after
-    # a small ingest the first dbt step no longer waits for it (0.7 s at 20k customers). The
-    # resource finds its socket in the environment and serves the run's dbt commands from it.
-    warm = warm_dbt_for_block() if installed_client() else contextlib.nullcontext()
-    with warm, hold_lake(settings, holder, wait_seconds):
+    with hold_lake(settings, holder, wait_seconds):
         remove_interrupted_writes(settings)
         return _materialise(settings, log_level)
 
@@ -81,7 +73,6 @@ def _materialise(settings: Settings, log_level: str) -> RunOutcome:
     started = datetime.now(UTC).replace(tzinfo=None)
     resource = SettingsResource(overrides=_overrides(settings))
     defs = build_definitions(resource)
-    announce("great_expectations")  # imported by the expectation checks, which run in this process
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
         [*defs.assets, *(defs.asset_checks or [])],  # type: ignore[list-item]

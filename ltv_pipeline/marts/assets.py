@@ -22,7 +22,6 @@ from ltv_pipeline.marts.dbt_steps import (
 from ltv_pipeline.marts.incremental import forget_builds, plan_build, record_build
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT
 from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
-from ltv_pipeline.preload import import_announced
 
 
 @functools.cache
@@ -41,7 +40,6 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
     )
     def ltv_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
         """`dbt build` (models, seeds, data tests) as of the run's analysis date, with row counts."""
-        import_announced()  # this process idles while dbt runs
         resolved, as_of = settings.get(), settings.as_of()
         layout.build_warehouse(resolved).parent.mkdir(parents=True, exist_ok=True)
         plan = plan_build(resolved, as_of)

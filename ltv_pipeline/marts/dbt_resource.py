@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -12,36 +11,26 @@ from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
-from pydantic import PrivateAttr
 
 from ltv_pipeline.core import layout
 from ltv_pipeline.core.project_files import DBT_PROJECT_DIR
 from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.marts.project import dbt_executable, dbt_project
-from ltv_pipeline.warm_dbt import CLIENT, installed_client, warm_dbt_for_block
 
 
 class LtvDbtCliResource(DbtCliResource):
-    """dagster-dbt's resource without three start-up costs of its `cli()` (measured on the
-    benchmark machine: 4.5 s before a run's first dbt step, 1.7 s before each later one,
-    and 2 s at the start of every dbt process).
+    """dagster-dbt's resource without two start-up costs of its `cli()` that this project
+    never needs (docs/performance.md has what each costs a run):
 
-    - `dbt --version` in a subprocess (2.8 s, once per resource) to learn the dbt version:
-      the dbt next to this Python is the installed `dbt-core` package, whose version is
-      known without it.
-    - An in-process dbt adapter (1.7 s per call: profile, project, macros) that dagster-dbt uses only
-      for `fetch_column_metadata()` and `fetch_row_counts()`; the assets here count rows
-      themselves once dbt has released the warehouse (marts/assets.py), so none is made.
-    - Importing dbt-core in each dbt process (2 s): with `ltv-dbt` as its executable, the
-      resource runs a warm starter (ltv_pipeline/warm_dbt.py) from its setup to its
-      teardown, which imports dbt once and forks every dbt command from there, unless
-      one serves the process already (`run_pipeline` starts one before the definitions
-      load). In one process (`ltv run`, the in-process executor) that is the whole run,
-      and the import happens while the run starts and ingests; with one process per step
-      it is the step, and the import is merely moved into the starter.
+    - `dbt --version` in a subprocess, once per resource, to learn the dbt version: the dbt
+      next to this Python is the installed `dbt-core` package, whose version is known
+      without it.
+    - An in-process dbt adapter (profile, project, macros) for every command, which
+      dagster-dbt uses only for `fetch_column_metadata()` and `fetch_row_counts()`; the
+      assets here count rows themselves once dbt has released the warehouse
+      (marts/dbt_steps.py), so none is made.
     """
 
     @cached_property
@@ -53,32 +42,10 @@ class LtvDbtCliResource(DbtCliResource):
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
         return None
 
-    _warm: contextlib.ExitStack = PrivateAttr(default_factory=contextlib.ExitStack)
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        super().setup_for_execution(context)
-        # the starter's socket travels in the environment, which dagster-dbt hands to dbt;
-        # an outer starter (one already set, e.g. by `run_pipeline`) serves this run too
-        if Path(self.dbt_executable).name != CLIENT:
-            return
-
-        def started_cold(exc: Exception) -> None:
-            if context.log is not None:
-                context.log.warning(f"dbt starts cold in this run: the warm starter did not start ({exc})")
-
-        self._warm.enter_context(warm_dbt_for_block(on_failure=started_cold))
-
-    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
-        self._warm.close()
-        super().teardown_after_execution(context)
-
 
 def dbt_resource() -> DbtCliResource:
-    """The dbt CLI resource: the project's own dbt, whatever PATH says, started warm when
-    the package's `ltv-dbt` is installed next to it."""
-    client = installed_client()
-    executable = str(client) if client else dbt_executable()
-    return LtvDbtCliResource(project_dir=dbt_project(), dbt_executable=executable)
+    """The dbt CLI resource: the project's own dbt, whatever PATH says."""
+    return LtvDbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
 
 
 DBT_VARS_ENV = "LTV_DBT_VARS"

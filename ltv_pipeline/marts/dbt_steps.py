@@ -15,9 +15,9 @@ WAREHOUSE_POOL = "duckdb_warehouse"
 RUN_BEFORE_OTHER_READY_STEPS = {"dagster/priority": "1"}
 """Op tags of the dbt steps: in a run of the whole graph (`ltv run`) each starts as soon as it
 is ready, ahead of the other ready steps (the raw expectation checks, which are not
-blocking). The marts step thus starts right after ingest and the checks' GX import happens
-while it waits for dbt (ltv_pipeline/preload.py); the daily-partitioned step is always done
-before `published_tables` hands the warehouse to readers (which it does not depend on)."""
+blocking): the marts, and everything after them, do not wait for the checks, and the
+daily-partitioned step is always done before `published_tables` hands the warehouse to
+readers (which it does not depend on)."""
 
 
 GROUP_BY_SCHEMA = {"features": "prediction"}

@@ -31,7 +31,6 @@ import dagster as dg
 from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import LakeWriteError, remove_interrupted_writes
 from ltv_pipeline.core.settings import Settings
-from ltv_pipeline.preload import announce
 
 POLL_SECONDS = 0.2
 
@@ -129,9 +128,6 @@ class _LakeLockedExecutor(dg.Executor):
     def execute(self, plan_context, execution_plan):
         settings = _run_settings(plan_context)
         holder = f"Dagster run {plan_context.run_id} of job {plan_context.job_name}"
-        # As `ltv run` does (runner.py): in process, the expectation checks' Great Expectations
-        # is imported while the dbt step waits; a step in a process of its own never sees it.
-        announce("great_expectations")
         with hold_lake(settings, holder):
             remove_interrupted_writes(settings)
             yield from self._inner.execute(plan_context, execution_plan)

@@ -8,11 +8,11 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pytest
-from ltv_pipeline.commands.run import run_pipeline
-from ltv_pipeline.core.settings import load_settings
 
-from ltv_pipeline.synthetic import generate_business
+from ltv_pipeline.commands.run import run_pipeline
 from ltv_pipeline.core import layout
+from ltv_pipeline.core.settings import load_settings
+from ltv_pipeline.synthetic import generate_business
 
 pytestmark = pytest.mark.xdist_group("pipeline_short_history")
 AS_OF = date(2025, 6, 30)

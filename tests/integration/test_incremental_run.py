@@ -99,8 +99,7 @@ def test_the_daily_run_reuses_yesterdays_models_and_scores_as_of_today(runs):
 
 
 def test_dbt_starts_right_after_ingest_ahead_of_the_raw_checks(runs):
-    """The raw checks are not blocking: run after the marts step, their GX import happens
-    while this process waits for dbt (ltv_pipeline/preload.py)."""
+    """The raw checks are not blocking: the marts step does not wait for them."""
     *_, full, daily = runs
     for outcome in (full, daily):
         dbt_start = outcome.step_times["ltv_dbt_models"][0]
