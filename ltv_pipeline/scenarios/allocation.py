@@ -111,8 +111,7 @@ def true_plans(truth: Mapping[str, Any]) -> Plans:
     best = _polish(truth, names, current, best, exact=False)
     if plan_value(truth, dict(zip(names, budget))) > plan_value(truth, dict(zip(names, best))):
         best = budget
-    as_plan = lambda x: {c: float(v) for c, v in zip(names, x)}  # noqa: E731
-    return Plans(as_plan(current), as_plan(budget), as_plan(best))
+    return Plans(*({c: float(v) for c, v in zip(names, x)} for x in (current, budget, best)))
 
 
 def allocation_gain(truth_dir: Path, recommended: Mapping[str, float]) -> float:

@@ -49,7 +49,7 @@ def build_timeline(history: str, horizon_days: int | None, history_horizons: flo
         raise ValueError(f"history must be 'long' or 'short', not {history!r}")
     default_h, default_n = (LONG_HORIZON, LONG_HORIZONS) if history == "long" else (SHORT_HORIZON, SHORT_HORIZONS)
     horizon = default_h if horizon_days is None else int(horizon_days)
-    n_hist = int(round((history_horizons or default_n) * horizon))
+    n_hist = round((history_horizons or default_n) * horizon)
     return Timeline(AS_OF - timedelta(days=n_hist - 1), n_hist - 1, horizon)
 
 
@@ -85,7 +85,7 @@ def value_by_day(process: ProcessSpec, timeline: Timeline) -> np.ndarray:
 def shift_day(process: ProcessSpec, timeline: Timeline) -> int | None:
     if process.shift_at is None:
         return None
-    return int(round(process.shift_at * timeline.history_days))
+    return round(process.shift_at * timeline.history_days)
 
 
 def tenure_by_age(process: ProcessSpec, n_days: int) -> np.ndarray:

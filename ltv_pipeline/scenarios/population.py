@@ -7,9 +7,10 @@ ordering on the sign-up day. The state itself evolves in the simulation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
+from scipy import stats
 
 from ltv_pipeline.scenarios.calendar import Timeline, shift_day
 from ltv_pipeline.scenarios.spec import FamilySpec
@@ -49,8 +50,22 @@ class Customers:
         return out
 
 
+def _uniforms(rng: np.random.Generator, n: int, stratified: bool) -> np.ndarray:
+    """Uniform draws; stratified = one per equal-width stratum, in random order (Latin
+    hypercube across traits), which makes a population average far less noisy."""
+    if not stratified:
+        return rng.random(n)
+    return (rng.permutation(n) + rng.random(n)) / n
+
+
 def draw_customers(
-    rng: np.random.Generator, family: FamilySpec, timeline: Timeline, signup_day: np.ndarray, channel: np.ndarray
+    rng: np.random.Generator,
+    family: FamilySpec,
+    timeline: Timeline,
+    signup_day: np.ndarray,
+    channel: np.ndarray,
+    *,
+    stratified: bool = False,
 ) -> Customers:
     proc = family.process
     n = signup_day.size
@@ -65,15 +80,15 @@ def draw_customers(
 
     rate_mult = per_channel("rate_mult") * np.where(after, per_channel("shift_rate_mult"), 1.0)
     death_mult = per_channel("death_mult") * np.where(after, per_channel("shift_death_mult"), 1.0)
-    rate = rng.gamma(proc.rate_shape, proc.rate_mean / proc.rate_shape, n) * rate_mult
+    u_rate, u_buy, u_death = (_uniforms(rng, n, stratified) for _ in range(3))
+    rate = stats.gamma.ppf(u_rate, proc.rate_shape, scale=proc.rate_mean / proc.rate_shape) * rate_mult
+    buy_death = np.zeros(n)
     if proc.buy_death_a > 0:
-        buy_death = np.minimum(rng.beta(proc.buy_death_a, proc.buy_death_b, n) * death_mult, 1.0)
-    else:
-        buy_death = np.zeros(n)
+        buy_death = np.minimum(stats.beta.ppf(u_buy, proc.buy_death_a, proc.buy_death_b) * death_mult, 1.0)
     death = np.zeros(n)
     if proc.death_mean > 0:
-        death = np.minimum(rng.gamma(proc.death_shape, proc.death_mean / proc.death_shape, n) * death_mult,
-                           MAX_DAILY_EXIT)
+        gamma = stats.gamma.ppf(u_death, proc.death_shape, scale=proc.death_mean / proc.death_shape)
+        death = np.minimum(gamma * death_mult, MAX_DAILY_EXIT)
     transition = np.zeros((n, 3, 3))
     transition[:, CONTENT, DISSATISFIED] = proc.dissatisfy
     transition[:, CONTENT, GONE] = death
@@ -93,6 +108,16 @@ def draw_customers(
     return Customers(signup_day, channel, rate, buy_death, transition, value, per_channel("first_buy"))
 
 
+def mean_value(family: FamilySpec) -> np.ndarray:
+    """Population mean of the customers' expected order value, per channel."""
+    proc = family.process
+    if proc.value_kind == "gamma_gamma":
+        base = proc.gg_p * proc.gg_v / (proc.gg_q - 1)
+    else:
+        base = proc.ln_median * np.exp(proc.ln_between**2 / 2)
+    return base * np.array([c.value_mult for c in family.channels])
+
+
 def order_value_noise(rng: np.random.Generator, family: FamilySpec, n: int) -> np.ndarray:
     """Mean-one multiplicative noise of single order values around the customer's mean."""
     proc = family.process
@@ -105,3 +130,14 @@ def order_value_noise(rng: np.random.Generator, family: FamilySpec, n: int) -> n
 def subset(cust: Customers, rows: np.ndarray) -> Customers:
     return Customers(cust.signup_day[rows], cust.channel[rows], cust.rate[rows], cust.buy_death[rows],
                      cust.transition[rows], cust.value[rows], cust.first_buy[rows])
+
+
+def concat(parts: list[Customers]) -> Customers:
+    return Customers(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Customers)))
+
+
+def with_mean_values(cust: Customers, family: FamilySpec) -> Customers:
+    """The same customers with each one's order value replaced by its channel's mean:
+    value is independent of buying and leaving, so population averages keep their
+    expectation and lose the value draws' noise."""
+    return replace(cust, value=mean_value(family)[cust.channel])

@@ -14,11 +14,11 @@ import polars as pl
 from ltv_pipeline.scenarios.calendar import PLANNING_DAYS, Timeline, discount
 from ltv_pipeline.scenarios.expectation import expected_future, margin_factor, revenue_factor
 from ltv_pipeline.scenarios.orders import Orders
-from ltv_pipeline.scenarios.population import CONTENT, DISSATISFIED, GONE, Customers, draw_customers, subset
+from ltv_pipeline.scenarios.population import CONTENT, DISSATISFIED, GONE, Customers, concat, draw_customers, subset, with_mean_values
 from ltv_pipeline.scenarios.simulate import History
 from ltv_pipeline.scenarios.spec import FamilySpec
 
-CHANNEL_SAMPLE = 20_000
+CHANNEL_SAMPLE = 10_000
 
 
 def customer_truth(family: FamilySpec, timeline: Timeline, cust: Customers, history: History, orders: Orders,
@@ -65,15 +65,14 @@ def customer_truth(family: FamilySpec, timeline: Timeline, cust: Customers, hist
 def channel_ltv(rng: np.random.Generator, family: FamilySpec, timeline: Timeline, annual_rate: float) -> np.ndarray:
     """True expected discounted margin over the horizon of one customer each channel
     acquires during the planning period after as_of (from its sign-up day)."""
-    out = np.zeros(len(family.channels))
-    for i in range(len(family.channels)):
-        signup = timeline.as_of_day + 1 + rng.integers(0, PLANNING_DAYS, CHANNEL_SAMPLE)
-        signup.sort()
-        fresh = draw_customers(rng, family, timeline, signup, np.full(CHANNEL_SAMPLE, i, dtype=np.int8))
-        exp = expected_future(fresh, family, timeline, signup, timeline.horizon, signup_first=True,
-                              discount_offset=0, annual_rate=annual_rate, starts=(CONTENT,))
-        out[i] = exp.margin[:, CONTENT].mean()
-    return out
+    n = CHANNEL_SAMPLE
+    signup = timeline.as_of_day + 1 + np.arange(n) % PLANNING_DAYS
+    fresh = concat([draw_customers(rng, family, timeline, signup, np.full(n, i, dtype=np.int8), stratified=True)
+                    for i in range(len(family.channels))])
+    fresh = with_mean_values(fresh, family)
+    exp = expected_future(fresh, family, timeline, fresh.signup_day, timeline.horizon, signup_first=True,
+                          discount_offset=0, annual_rate=annual_rate, starts=(CONTENT,))
+    return exp.margin[:, 0].reshape(len(family.channels), n).mean(axis=1)
 
 
 __all__ = ["channel_ltv", "customer_truth", "margin_factor", "revenue_factor"]
