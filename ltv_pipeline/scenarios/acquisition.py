@@ -25,8 +25,6 @@ class Acquisition:
     """Index into the family's channels; sorted by sign-up day."""
     heights: np.ndarray
     """New customers per day at full response, per channel (organic: its daily mean)."""
-    expected: np.ndarray
-    """(history days, channels) expected sign-ups."""
 
 
 def organic_shape(family: FamilySpec, timeline: Timeline) -> np.ndarray:
@@ -57,9 +55,8 @@ def acquire(rng: np.random.Generator, family: FamilySpec, timeline: Timeline, sp
             base[i] = c.share
             unit[:, i] = base[i] * organic_shape(family, timeline)
     scale = customers / unit.sum()
-    expected = unit * scale
-    counts = rng.poisson(expected)
+    counts = rng.poisson(unit * scale)
     day, channel = np.nonzero(counts)
     reps = counts[day, channel]
     return Acquisition(np.repeat(day, reps).astype(np.int32), np.repeat(channel, reps).astype(np.int8),
-                       base * scale, expected)
+                       base * scale)

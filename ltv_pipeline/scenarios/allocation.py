@@ -52,7 +52,8 @@ def plan_value(truth: Mapping[str, Any], spend: Mapping[str, float]) -> float:
 
 
 def allocation_value(truth_dir: Path, spend: Mapping[str, float]) -> float:
-    """V(x) for a plan given as spend per paid channel over the planning period."""
+    """V(x) for a plan given as spend per paid channel over the planning period (every
+    paid channel of the scenario must be given; unpaid ones may appear with zero)."""
     return plan_value(read_truth(truth_dir), spend)
 
 

@@ -12,9 +12,18 @@ import numpy as np
 import polars as pl
 
 from ltv_pipeline.scenarios.calendar import PLANNING_DAYS, Timeline, discount
-from ltv_pipeline.scenarios.expectation import expected_future, margin_factor, revenue_factor
+from ltv_pipeline.scenarios.expectation import expected_future
 from ltv_pipeline.scenarios.orders import Orders
-from ltv_pipeline.scenarios.population import CONTENT, DISSATISFIED, GONE, Customers, concat, draw_customers, subset, with_mean_values
+from ltv_pipeline.scenarios.population import (
+    CONTENT,
+    DISSATISFIED,
+    GONE,
+    Customers,
+    concat,
+    draw_customers,
+    subset,
+    with_mean_values,
+)
 from ltv_pipeline.scenarios.simulate import History
 from ltv_pipeline.scenarios.spec import FamilySpec
 
@@ -73,6 +82,3 @@ def channel_ltv(rng: np.random.Generator, family: FamilySpec, timeline: Timeline
     exp = expected_future(fresh, family, timeline, fresh.signup_day, timeline.horizon, signup_first=True,
                           discount_offset=0, annual_rate=annual_rate, starts=(CONTENT,))
     return exp.margin[:, 0].reshape(len(family.channels), n).mean(axis=1)
-
-
-__all__ = ["channel_ltv", "customer_truth", "margin_factor", "revenue_factor"]

@@ -73,8 +73,13 @@ def test_landing_zone_is_contract_shaped_and_ends_at_as_of(scenarios: dict[str, 
     assert ("cost" in orders.columns) == (doc["margin_rate"] is None)
     money = orders.select(pl.col("revenue", "refund").cast(pl.Float64))
     assert (money["revenue"] >= 0).all() and (money["refund"] <= money["revenue"]).all()
-    spend_channels = set(_source(out, "marketing_spend")["channel"])
-    assert spend_channels == set(doc["allocation"]) and len(spend_channels) >= 3
+    spend = _source(out, "marketing_spend").with_columns(pl.col("spend").cast(pl.Float64),
+                                                         pl.col("spend_date").str.to_date())
+    assert set(spend["channel"]) == set(doc["allocation"]) and len(doc["allocation"]) >= 3
+    last = spend.filter(pl.col("spend_date") > as_of - timedelta(days=doc["planning_days"]))
+    for channel, entry in doc["allocation"].items():
+        recent = last.filter(pl.col("channel") == channel)["spend"].sum()
+        assert recent == pytest.approx(entry["current_spend"], rel=1e-3)
     assert "organic" in set(_source(out, "customers")["acquisition_channel"])
 
 
