@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +216,8 @@ def allocation_mode() -> str:
     return "no `allocation_mode` setting: the allocator's only behaviour (profit: money below the hurdle stays unspent)"
 
 
-def render(groups: Sequence[Mapping[str, Any]], cdnow_runs: Sequence[Mapping[str, Any]]) -> str:
+def render(groups: Sequence[Mapping[str, Any]], cdnow_runs: Sequence[Mapping[str, Any]],
+           failures: Sequence[Mapping[str, str]] = ()) -> str:
     lines = ["# Accuracy benchmark", ""]
     if groups:
         lines += [
@@ -268,6 +269,10 @@ def render(groups: Sequence[Mapping[str, Any]], cdnow_runs: Sequence[Mapping[str
             lines.append(f"| {run['variant']} | {_fmt(v['ltv_spearman'])} | {_fmt(v['ltv_total_error_pct'], '_pct')} | "
                          f"{_fmt(v['revenue_total_error_pct'], '_pct')} | {_fmt(v['churn_auc'])} |")
         lines.append("")
+    if failures:
+        lines += ["## Runs that failed", ""]
+        lines += [f"- {f['run']}: {f['error'].strip().splitlines()[-1] if f['error'].strip() else 'no message'}" for f in failures]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -306,32 +311,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="ltv-accuracy-"))
     runs: list[dict[str, Any]] = []
     cdnow_runs: list[dict[str, Any]] = []
+    failures: list[dict[str, str]] = []
+
+    def attempt(label: str, job: Callable[[], dict[str, Any]], into: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Run one business; a failed run is recorded (and the others still run), and the
+        results so far are written after every run, so a stopped benchmark leaves a table."""
+        print(f"{label} ...", flush=True)
+        try:
+            into.append(job())
+        except (RuntimeError, OSError, ValueError) as exc:
+            failures.append({"run": label, "error": str(exc)[-2000:]})
+            print(f"  FAILED: {str(exc)[-500:]}", flush=True)
+            return None
+        finally:
+            write_results(args.out, runs, cdnow_runs, failures)
+        return into[-1]
+
     try:
         for family in families:
             for history in _csv(args.histories):
                 for size in (int(s) for s in _csv(args.sizes)):
                     for seed in range(1, args.seeds + 1):
-                        print(f"{family} {history} {size:,} seed {seed} ...", flush=True)
-                        runs.append(run_scenario(family, size, seed, history, work, args.keep))
-                        model = runs[-1]["measures"]["model"]
-                        print(f"  Spearman {model.get('ltv_spearman', math.nan):.3f}, churn AUC {model.get('churn_auc', math.nan):.3f}, "
-                              f"allocation gain {model['allocation_gain']:.2f} ({runs[-1]['pipeline_seconds']} s)", flush=True)
+                        run = attempt(f"{family} {history} {size:,} seed {seed}",
+                                      lambda: run_scenario(family, size, seed, history, work, args.keep), runs)
+                        if run:
+                            model = run["measures"]["model"]
+                            print(f"  Spearman {model.get('ltv_spearman', math.nan):.3f}, churn AUC {model.get('churn_auc', math.nan):.3f}, "
+                                  f"allocation gain {model['allocation_gain']:.2f} ({run['pipeline_seconds']} s)", flush=True)
         if not args.skip_cdnow:
             for variant in cdnow.VARIANTS:
-                print(f"CDNOW {variant} ...", flush=True)
-                cdnow_runs.append(run_cdnow(variant, work, args.cache, args.keep))
-                pub, ref = cdnow_runs[-1]["published"], cdnow_runs[-1]["bg_nbd"]
-                print(f"  published {pub['total_error_pct']:+.1f}% MAE {pub['mae']:.3f} corr {pub['corr']:.3f}; "
-                      f"BG/NBD {ref['total_error_pct']:+.1f}% MAE {ref['mae']:.3f} corr {ref['corr']:.3f}", flush=True)
+                run = attempt(f"CDNOW {variant}", lambda: run_cdnow(variant, work, args.cache, args.keep), cdnow_runs)
+                if run:
+                    pub, ref = run["published"], run["bg_nbd"]
+                    print(f"  published {pub['total_error_pct']:+.2f}% MAE {pub['mae']:.4f} corr {pub['corr']:.4f}; "
+                          f"BG/NBD {ref['total_error_pct']:+.2f}% MAE {ref['mae']:.4f} corr {ref['corr']:.4f}", flush=True)
     finally:
         if args.work is None and not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    groups = aggregate(runs)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(groups, cdnow_runs))
-    args.out.with_suffix(".json").write_text(json.dumps(_json_safe({"runs": runs, "groups": groups, "cdnow": cdnow_runs}), indent=1) + "\n")
+    write_results(args.out, runs, cdnow_runs, failures)
     print(f"wrote {args.out} and {args.out.with_suffix('.json')}")
-    return 0
+    return 1 if failures else 0
+
+
+def write_results(out: Path, runs: Sequence[Mapping[str, Any]], cdnow_runs: Sequence[Mapping[str, Any]],
+                  failures: Sequence[Mapping[str, str]]) -> None:
+    """The markdown table and the raw figures as JSON beside it."""
+    groups = aggregate(runs)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(groups, cdnow_runs, failures))
+    payload = {"runs": runs, "groups": groups, "cdnow": cdnow_runs, "failures": failures}
+    out.with_suffix(".json").write_text(json.dumps(_json_safe(payload), indent=1) + "\n")
 
 
 if __name__ == "__main__":
