@@ -28,16 +28,22 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
-import ltv_pipeline.scenarios as scenarios
+from ltv_pipeline import scenarios
 from ltv_pipeline.paths import PROJECT_ROOT
 from ltv_pipeline.scenarios import cdnow, reference_bgnbd
-from ltv_pipeline.scenarios.scoring import mean_absolute_error, pearson, score_customers, total_error
+from ltv_pipeline.scenarios.scoring import (
+    mean_absolute_error,
+    pearson,
+    score_customers,
+    total_error,
+)
 from ltv_pipeline.scenarios.targets import judge
 from ltv_pipeline.settings import Settings
 
@@ -81,7 +87,7 @@ def run_pipeline(root: Path, scenario: Mapping[str, Any]) -> float:
     argv = [sys.executable, "-m", "ltv_pipeline.cli", "run", "--landing", str(root / "landing"),
             "--as-of", str(scenario["as_of"]), "--horizon-days", str(scenario["horizon_days"]), "--log-level", "WARNING"]
     start = time.perf_counter()
-    done = subprocess.run(argv, env=pipeline_env(root, scenario), cwd=root, capture_output=True, text=True)
+    done = subprocess.run(argv, env=pipeline_env(root, scenario), cwd=root, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"ltv run failed in {root} ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return time.perf_counter() - start
@@ -221,11 +227,11 @@ def render(groups: Sequence[Mapping[str, Any]], cdnow_runs: Sequence[Mapping[str
     lines = ["# Accuracy benchmark", ""]
     if groups:
         lines += [
-            "Published predictions and budget moves scored against each scenario's exact truth "
-            "(`benchmarks/accuracy_benchmark.py`). Model = the mean over seeds (per-seed values in "
-            "brackets); oracle = the true process given each customer's true latent state; ceiling = "
-            "the same expectation from what the landing zone shows (the reference of the ranking and "
-            f"churn targets). Allocation: {allocation_mode()}.", "",
+            ("Published predictions and budget moves scored against each scenario's exact truth "
+             "(`benchmarks/accuracy_benchmark.py`). Model = the mean over seeds (per-seed values in "
+             "brackets); oracle = the true process given each customer's true latent state; ceiling = "
+             "the same expectation from what the landing zone shows (the reference of the ranking and "
+             f"churn targets). Allocation: {allocation_mode()}."), "",
             "| family | history | customers | measure | model | oracle | ceiling | target | verdict |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
@@ -242,9 +248,9 @@ def render(groups: Sequence[Mapping[str, Any]], cdnow_runs: Sequence[Mapping[str
     if cdnow_runs:
         lines += [
             "## CDNOW", "",
-            "Calibration to 1997-09-30, holdout 1997-10-01 .. 1998-06-30 (273 days); transactions are "
-            "purchase days. Target: the published `predicted_orders` beat a plain BG/NBD (fitted "
-            "independently by the benchmark) on total error, MAE and correlation.", "",
+            ("Calibration to 1997-09-30, holdout 1997-10-01 .. 1998-06-30 (273 days); transactions are "
+             "purchase days. Target: the published `predicted_orders` beat a plain BG/NBD (fitted "
+             "independently by the benchmark) on total error, MAE and correlation."), "",
             "| data | customers | forecast | total error % | MAE | corr | verdict |",
             "|---|---|---|---|---|---|---|",
         ]
@@ -333,14 +339,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for size in (int(s) for s in _csv(args.sizes)):
                     for seed in range(1, args.seeds + 1):
                         run = attempt(f"{family} {history} {size:,} seed {seed}",
-                                      lambda: run_scenario(family, size, seed, history, work, args.keep), runs)
+                                      partial(run_scenario, family, size, seed, history, work, args.keep), runs)
                         if run:
                             model = run["measures"]["model"]
                             print(f"  Spearman {model.get('ltv_spearman', math.nan):.3f}, churn AUC {model.get('churn_auc', math.nan):.3f}, "
                                   f"allocation gain {model['allocation_gain']:.2f} ({run['pipeline_seconds']} s)", flush=True)
         if not args.skip_cdnow:
             for variant in cdnow.VARIANTS:
-                run = attempt(f"CDNOW {variant}", lambda: run_cdnow(variant, work, args.cache, args.keep), cdnow_runs)
+                run = attempt(f"CDNOW {variant}", partial(run_cdnow, variant, work, args.cache, args.keep), cdnow_runs)
                 if run:
                     pub, ref = run["published"], run["bg_nbd"]
                     print(f"  published {pub['total_error_pct']:+.2f}% MAE {pub['mae']:.4f} corr {pub['corr']:.4f}; "
