@@ -36,7 +36,8 @@ import numpy as np
 import polars as pl
 
 from ltv_pipeline import scenarios
-from ltv_pipeline.paths import PROJECT_ROOT
+from ltv_pipeline.core.project_files import PROJECT_ROOT
+from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.scenarios import cdnow, reference_bgnbd
 from ltv_pipeline.scenarios.scoring import (
     mean_absolute_error,
@@ -45,7 +46,6 @@ from ltv_pipeline.scenarios.scoring import (
     total_error,
 )
 from ltv_pipeline.scenarios.targets import judge
-from ltv_pipeline.settings import Settings
 
 MEASURES: tuple[tuple[str, str], ...] = (
     ("scored_fraction", "scored fraction"),
@@ -84,7 +84,7 @@ def pipeline_env(root: Path, scenario: Mapping[str, Any]) -> dict[str, str]:
 
 def run_pipeline(root: Path, scenario: Mapping[str, Any]) -> float:
     """`ltv run` on `root/landing` at the scenario's as_of and horizon; returns its seconds."""
-    argv = [sys.executable, "-m", "ltv_pipeline.cli", "run", "--landing", str(root / "landing"),
+    argv = [sys.executable, "-m", "ltv_pipeline.commands.cli", "run", "--landing", str(root / "landing"),
             "--as-of", str(scenario["as_of"]), "--horizon-days", str(scenario["horizon_days"]), "--log-level", "WARNING"]
     start = time.perf_counter()
     done = subprocess.run(argv, env=pipeline_env(root, scenario), cwd=root, capture_output=True, text=True, check=False)

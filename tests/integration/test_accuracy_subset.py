@@ -15,9 +15,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ltv_pipeline.runner import run_pipeline
+from ltv_pipeline.commands.run import run_pipeline
+from ltv_pipeline.core import layout
+from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.scenarios.scoring import score_customers
-from ltv_pipeline.settings import load_settings
 
 scenarios = pytest.importorskip("ltv_pipeline.scenarios")
 if not hasattr(scenarios, "generate_scenario"):
@@ -54,7 +55,7 @@ def scored(request, tmp_path_factory) -> tuple[str, dict[str, dict[str, float]],
     settings = load_settings(env={}, cwd=root, overrides=overrides)
     outcome = run_pipeline(settings, log_level="WARNING")
     assert outcome.rejected.is_empty()
-    published: Path = settings.published_dir
+    published: Path = layout.published_dir(settings)
     measures = score_customers(pl.read_parquet(published / "customer_scores.parquet"),
                                pl.read_parquet(root / "truth" / "customers.parquet"))
     plan = pl.read_parquet(published / "channel_budget_allocation.parquet")
