@@ -27,3 +27,19 @@
             'sum(new_customers) over (' ~ window ~ ' rows between 2 preceding and current row)'
         ) }}, 0) - 1 as cac_vs_rolling_3m
 {%- endmacro %}
+
+
+{#
+    The columns every monthly CAC mart carries after its keys: whether the month is complete
+    as of the run's date, the spend side (spend, impressions, clicks; has_spend_data), the
+    month's new customers, and `cac_with_trend` over `partition_by`.
+#}
+{% macro monthly_spend_and_cac(partition_by) -%}
+    {{ add_months(1, 'month') }} <= {{ add_days(1, as_of_date()) }} as is_complete_month,
+    has_spend_data,
+    spend,
+    impressions,
+    clicks,
+    new_customers,
+    {{ cac_with_trend(partition_by) }}
+{%- endmacro %}

@@ -10,15 +10,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from ltv_pipeline.core import layout
 from ltv_pipeline.core.model_store import models_need_training
 from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.marts import dbt_steps
 from ltv_pipeline.marts.dbt_resource import dbt_env, dbt_vars_env
-from ltv_pipeline.marts.dbt_steps import (
-    RUN_BEFORE_OTHER_READY_STEPS,
-    WAREHOUSE_POOL,
-    LtvDbtTranslator,
-    event_unique_id,
-    relations_by_unique_id,
-    row_counts,
-)
 from ltv_pipeline.marts.incremental import forget_builds, plan_build, record_build
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT
 from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
@@ -34,9 +27,9 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
         manifest=manifest_path,
         project=project,
         exclude=DAILY_PARTITIONED_SELECT,  # built by day: ltv_pipeline/marts/partitioned.py
-        dagster_dbt_translator=LtvDbtTranslator(),
-        pool=WAREHOUSE_POOL,
-        op_tags=RUN_BEFORE_OTHER_READY_STEPS,
+        dagster_dbt_translator=dbt_steps.LtvDbtTranslator(),
+        pool=dbt_steps.WAREHOUSE_POOL,
+        op_tags=dbt_steps.RUN_BEFORE_OTHER_READY_STEPS,
     )
     def ltv_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
         """`dbt build` (models, seeds, data tests) as of the run's analysis date, with row counts."""
@@ -67,13 +60,13 @@ def marts_dbt_assets() -> dg.AssetsDefinition:
             # the dbt process holds read-write until it exits.
             events = list(invocation.stream())
 
-        relations = relations_by_unique_id(invocation.manifest, events)
+        relations = dbt_steps.relations_by_unique_id(invocation.manifest, events)
         # Row counts come from the DuckDB file; on Spark the tables live in Spark's catalog.
-        counts = row_counts(str(layout.build_warehouse(resolved)), relations.values()) if resolved.engine == "duckdb" else {}
+        counts = dbt_steps.row_counts(str(layout.build_warehouse(resolved)), relations.values()) if resolved.engine == "duckdb" else {}
         for event in events:
             if isinstance(event, dg.Output):
                 metadata: dict[str, Any] = {"as_of": as_of.isoformat()}
-                row_count = counts.get(relations.get(event_unique_id(event), ("", "")))
+                row_count = counts.get(relations.get(dbt_steps.event_unique_id(event), ("", "")))
                 if row_count is not None:
                     metadata["dagster/row_count"] = dg.MetadataValue.int(row_count)
                 event = event.with_metadata({**event.metadata, **metadata})

@@ -17,15 +17,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from ltv_pipeline.core import layout
 from ltv_pipeline.core.resources import SettingsResource
+from ltv_pipeline.marts import dbt_steps
 from ltv_pipeline.marts.dbt_resource import dbt_env, dbt_vars_env
-from ltv_pipeline.marts.dbt_steps import (
-    RUN_BEFORE_OTHER_READY_STEPS,
-    WAREHOUSE_POOL,
-    LtvDbtTranslator,
-    event_unique_id,
-    relations_by_unique_id,
-    row_counts,
-)
 from ltv_pipeline.marts.partitions import DAILY_PARTITIONED_SELECT, daily_partitions, order_date_vars
 from ltv_pipeline.marts.project import dbt_invocation, dbt_project, prepare_dbt_manifest
 from ltv_pipeline.marts.snapshot import snapshot_warehouse
@@ -60,9 +53,9 @@ def daily_partitioned_dbt_assets() -> dg.AssetsDefinition:
         select=DAILY_PARTITIONED_SELECT,
         partitions_def=daily_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        dagster_dbt_translator=LtvDbtTranslator(),
-        pool=WAREHOUSE_POOL,
-        op_tags=RUN_BEFORE_OTHER_READY_STEPS,
+        dagster_dbt_translator=dbt_steps.LtvDbtTranslator(),
+        pool=dbt_steps.WAREHOUSE_POOL,
+        op_tags=dbt_steps.RUN_BEFORE_OTHER_READY_STEPS,
     )
     def ltv_dbt_daily_models(context: AssetExecutionContext, dbt: DbtCliResource, settings: SettingsResource):
         """`dbt build` of the run's days (every day without a partition), as of the analysis date."""
@@ -83,13 +76,13 @@ def daily_partitioned_dbt_assets() -> dg.AssetsDefinition:
             )
             events = list(invocation.stream())  # the row counts need dbt to have released the warehouse
 
-        relations = relations_by_unique_id(invocation.manifest, events)
+        relations = dbt_steps.relations_by_unique_id(invocation.manifest, events)
         on_duckdb = resolved.engine == "duckdb"
-        totals = row_counts(str(layout.build_warehouse(resolved)), relations.values()) if on_duckdb else {}
+        totals = dbt_steps.row_counts(str(layout.build_warehouse(resolved)), relations.values()) if on_duckdb else {}
         in_window = _window_row_counts(str(layout.build_warehouse(resolved)), set(totals), window) if on_duckdb and window else {}
         for event in events:
             if isinstance(event, dg.Output):
-                relation = relations.get(event_unique_id(event), ("", ""))
+                relation = relations.get(dbt_steps.event_unique_id(event), ("", ""))
                 metadata: dict[str, Any] = {"as_of": as_of.isoformat(), "order_days": days}
                 if relation in totals:
                     metadata["dagster/row_count"] = dg.MetadataValue.int(totals[relation])

@@ -12,13 +12,7 @@ final as (
         month,
         channel as acquisition_channel,
         campaign as acquisition_campaign,
-        {{ add_months(1, 'month') }} <= {{ add_days(1, as_of_date()) }} as is_complete_month,
-        has_spend_data,
-        spend,
-        impressions,
-        clicks,
-        new_customers,
-        {{ cac_with_trend(['channel', 'campaign']) }}
+        {{ monthly_spend_and_cac(['channel', 'campaign']) }}
 
     from joined
 

@@ -27,13 +27,7 @@ final as (
     select
         month,
         acquisition_channel,
-        {{ add_months(1, 'month') }} <= {{ add_days(1, as_of_date()) }} as is_complete_month,
-        has_spend_data,
-        spend,
-        impressions,
-        clicks,
-        new_customers,
-        {{ cac_with_trend(['acquisition_channel']) }}
+        {{ monthly_spend_and_cac(['acquisition_channel']) }}
 
     from monthly
 

@@ -120,16 +120,9 @@ def expected_next_purchase_days(bgnbd: BgNbdParams, x: np.ndarray, T: np.ndarray
 
 
 def clv_interval(
-    bgnbd: BgNbdParams,
-    gg: GammaGammaParams,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    monetary_value: np.ndarray,
-    horizon_days: int,
-    annual_discount_rate: float,
-    time_unit: TimeUnit,
-    margin_ratio: float = 1.0,
+    bgnbd: BgNbdParams, gg: GammaGammaParams,
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, monetary_value: np.ndarray,
+    horizon_days: int, annual_discount_rate: float, time_unit: TimeUnit, margin_ratio: float = 1.0,
     *,
     point: np.ndarray | None = None,
     level: float = 0.8,
