@@ -15,8 +15,14 @@ from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import atomic_write_bytes
 from ltv_pipeline.core.model_store import training_fingerprint
 from ltv_pipeline.core.resources import SettingsResource
-from ltv_pipeline.prediction.boosted import BoostConfig, predict_ltv, train_churn_model, train_ltv_model
+from ltv_pipeline.prediction.boosted import (
+    BoostConfig,
+    predict_ltv,
+    train_churn_model,
+    train_ltv_model,
+)
 from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
+from ltv_pipeline.prediction.btyd.pareto_nbd import ParetoNbdParams
 from ltv_pipeline.prediction.evaluation import MODEL_EVALUATION_SCHEMA
 from ltv_pipeline.prediction.model_io import ModelArtifactIOManager, NoTrainedModels
 from ltv_pipeline.prediction.probabilistic import BtydModel
@@ -39,7 +45,8 @@ def models() -> TrainedModels:
     )
     return TrainedModels(
         as_of=AS_OF, horizon_days=HORIZON, annual_discount_rate=0.1, evaluation_kind="out_of_time",
-        champions={"ltv": "xgboost", "churn": "bgnbd_gamma_gamma"}, btyd=btyd,
+        champions={"ltv": "xgboost", "churn": "bgnbd_gamma_gamma", "orders": "pareto_nbd"}, btyd=btyd,
+        pareto_nbd=ParetoNbdParams(0.55, 74.1, 0.61, 81.7, -14376.1, 2357.0, True, "day"),
         ltv_model=train_ltv_model(frame, FEATURES, horizon_days=HORIZON, as_of=AS_OF, config=config),
         churn_model=train_churn_model(frame, FEATURES, horizon_days=HORIZON, as_of=AS_OF, config=config),
         evaluation=pl.DataFrame(schema=MODEL_EVALUATION_SCHEMA),
@@ -52,6 +59,10 @@ def models() -> TrainedModels:
 def test_the_artifact_holds_everything_scoring_and_the_report_need(models):
     restored = TrainedModels.from_bytes(models.to_bytes())
     assert restored.btyd == models.btyd and restored.ltv_model == models.ltv_model and restored.churn_model == models.churn_model
+    assert restored.pareto_nbd == models.pareto_nbd
+    parameters = restored.parameters(AS_OF)
+    assert parameters.filter(pl.col("model") == "pareto_nbd")["parameter"].to_list() == ["r", "alpha", "s", "beta"]
+    assert set(parameters["model"]) == {"bg_nbd", "gamma_gamma", "pareto_nbd"}
     for field in ("as_of", "horizon_days", "annual_discount_rate", "evaluation_kind", "champions", "notes", "trained_with"):
         assert getattr(restored, field) == getattr(models, field), field
     assert_frame_equal(restored.evaluation, models.evaluation)
