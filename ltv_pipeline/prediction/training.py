@@ -327,8 +327,12 @@ def train_and_backtest(
         }
         btyd_band = tuple(btyd_preds[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
         _score_candidate(results, deciles, calibration, bands, BTYD, actual, btyd_band, btyd_preds["churn_probability"].to_numpy(), btyd_preds["predicted_orders"].to_numpy())
-        pareto_eval = fit_pareto(bt.evaluate if bt.kind == "out_of_time" else bt.labelled)
-        results["orders"][PARETO] = orders_metrics(actual["orders"], predict_pareto_orders(pareto_eval, bt.evaluate, window))
+        try:
+            pareto_eval = fit_pareto(bt.evaluate if bt.kind == "out_of_time" else bt.labelled)
+            pareto_orders = predict_pareto_orders(pareto_eval, bt.evaluate, window)
+            results["orders"][PARETO] = orders_metrics(actual["orders"], pareto_orders)
+        except FloatingPointError as exc:
+            notes.append(f"Pareto/NBD not back-tested: {exc}")
         _baselines(results, bt.evaluate, window, horizon_days, rate, notes)
         for name in (CLASSIC_FORMULA, LAST_PERIOD):
             if name in results["ltv"] and BTYD in bands:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import dagster as dg
+import numpy as np
 import polars as pl
 import pytest
 from ltv_feature_sim import FEATURES, simulate_features
@@ -145,3 +146,24 @@ def test_a_short_history_is_back_tested_on_a_customer_holdout():
     assert kind == "customer_holdout" and "customer holdout" in notes[0]
     assert fit_on.height + held_out.height == 2_000 and 0.25 < held_out.height / 2_000 < 0.35
     assert set(fit_on["customer_id"]).isdisjoint(held_out["customer_id"])
+
+
+def test_published_orders_come_from_the_orders_champion(models):
+    from ltv_pipeline.prediction.probabilistic import predict_btyd, predict_pareto_orders
+    from ltv_pipeline.prediction.training import score_customers
+
+    rows = simulate_features(800, seed=7, horizon_days=HORIZON).with_columns(
+        cutoff_role=pl.lit("score"),
+        btyd_recency=pl.col("tenure_days") - pl.col("recency_days"),
+        btyd_monetary=pl.col("monetary_mean"),
+        total_net_revenue=pl.col("total_margin") * 2.0,
+    )
+    pareto_scores = score_customers(models, rows)
+    expected = predict_pareto_orders(models.pareto_nbd, rows, HORIZON)
+    assert pareto_scores["predicted_orders"].to_numpy() == pytest.approx(expected)
+    bgnbd_scores = score_customers(replace(models, champions={**models.champions, "orders": "bgnbd_gamma_gamma"}), rows)
+    bgnbd = predict_btyd(models.btyd, rows, horizon_days=HORIZON, annual_discount_rate=0.1, with_interval=False)
+    assert bgnbd_scores["predicted_orders"].to_numpy() == pytest.approx(bgnbd["predicted_orders"].to_numpy())
+    assert not np.allclose(expected, bgnbd["predicted_orders"].to_numpy())
+    # the other columns do not depend on which model predicts the orders
+    assert pareto_scores["predicted_ltv"].equals(bgnbd_scores["predicted_ltv"])
