@@ -149,7 +149,10 @@ def test_a_short_history_is_back_tested_on_a_customer_holdout():
 
 
 def test_published_orders_come_from_the_orders_champion(models):
-    from ltv_pipeline.prediction.probabilistic import predict_btyd, predict_pareto_orders
+    from ltv_pipeline.prediction.probabilistic import (
+        predict_btyd,
+        predict_pareto_orders,
+    )
     from ltv_pipeline.prediction.training import score_customers
 
     rows = simulate_features(800, seed=7, horizon_days=HORIZON).with_columns(
