@@ -90,6 +90,7 @@ def ltv_models(context: dg.AssetExecutionContext, settings: SettingsResource):
         "evaluation": models.evaluation_kind or "none",
         "champion_ltv": models.champions["ltv"],
         "champion_churn": models.champions["churn"],
+        "champion_orders": models.champions["orders"],
         "artifact": dg.MetadataValue.path(str(artifact)),
         "notes": "; ".join(models.notes) or "none",
         "model_evaluation": dg.MetadataValue.md(models.evaluation.to_pandas().to_markdown(index=False) if models.evaluation.height else "no back-test"),

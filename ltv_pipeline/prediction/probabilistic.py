@@ -1,4 +1,5 @@
-"""BG/NBD + Gamma-Gamma fitted on `customer_features` rows of one cutoff, and their predictions.
+"""BG/NBD + Gamma-Gamma (and Pareto/NBD for purchase counts) fitted on `customer_features`
+rows of one cutoff, and their predictions.
 
 The features table already holds the sufficient statistics in days (frequency = repeat
 purchase days, btyd_recency = t_x, tenure_days = T, btyd_monetary = mean margin of the
@@ -14,6 +15,7 @@ import numpy as np
 import polars as pl
 
 from ltv_pipeline.core.timing import span
+from ltv_pipeline.prediction.boosted.sample import bounded_sample
 from ltv_pipeline.prediction.btyd import (
     BgNbdParams,
     GammaGammaParams,
@@ -27,6 +29,11 @@ from ltv_pipeline.prediction.btyd import (
     fit_gamma_gamma,
     group_sufficient_stats,
     p_alive,
+)
+from ltv_pipeline.prediction.btyd.pareto_nbd import (
+    ParetoNbdParams,
+    fit_pareto_nbd,
+    pareto_nbd_expected_transactions,
 )
 
 TIME_UNIT = "day"
@@ -97,6 +104,32 @@ def fit_btyd(frame: pl.DataFrame, horizon_days: int = 365) -> BtydModel:
         gg = fit_gamma_gamma(x[repeat], m[repeat]) if repeat.sum() >= MIN_REPEAT_CUSTOMERS else None
     fallback = float(frame["total_margin"].sum() / max(frame["n_purchase_days"].sum(), 1))
     return BtydModel(bgnbd=bgnbd, gamma_gamma=gg, cutoff=frame["cutoff_date"][0], fallback_value=fallback)
+
+
+PARETO_FIT_CUSTOMERS = 100_000
+"""Pareto/NBD is fitted on at most this many customers (a fixed hash sample): its likelihood
+needs a hypergeometric function per distinct row, and four parameters are pinned far more
+tightly by this many customers than the model's own misfit moves them."""
+
+
+def fit_pareto(frame: pl.DataFrame) -> ParetoNbdParams:
+    """Pareto/NBD on one cutoff's rows (grouped sufficient statistics, bounded sample), with
+    the same escalating penalty as BG/NBD when the unpenalised fit predicts non-finitely."""
+    sample = frame if frame.height <= PARETO_FIT_CUSTOMERS else bounded_sample(frame, PARETO_FIT_CUSTOMERS, seed=0)
+    x, t_x, T, _ = _stats(sample)
+    x_u, tx_u, T_u, weights, _ = group_sufficient_stats(x, t_x, T)
+    with span("pareto_nbd_fit"):
+        for penalizer in PENALIZERS:
+            params = fit_pareto_nbd(x_u, tx_u, T_u, weights, time_unit=TIME_UNIT, penalizer=penalizer)
+            if np.all(np.isfinite(pareto_nbd_expected_transactions(params, 1.0, x_u, tx_u, T_u))):
+                return params
+    raise FloatingPointError(f"Pareto/NBD could not be fitted to predict finitely even with penalizer {PENALIZERS[-1]}")
+
+
+def predict_pareto_orders(params: ParetoNbdParams, frame: pl.DataFrame, horizon_days: int) -> np.ndarray:
+    """Pareto/NBD's expected purchase days over the next `horizon_days` for each row."""
+    x, t_x, T, _ = _stats(frame)
+    return pareto_nbd_expected_transactions(params, float(horizon_days), x, t_x, T)
 
 
 def btyd_churn_probability(params: BgNbdParams, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, horizon: float) -> np.ndarray:

@@ -11,8 +11,9 @@ Otherwise a customer holdout at the `evaluate` cutoff (70% train / 30% evaluate,
 a hash of customer_id), and the table says so. Whatever cannot be trained is skipped with a
 note; with no labelled cutoff at all, BG/NBD alone is fitted and scores everyone.
 
-Targets: `orders` (purchase days), `ltv` (discounted margin), `churn` (no order). The
-champion interval is stretched by a split-conformal factor found on the back-test's
+Targets: `orders` (purchase days), `ltv` (discounted margin), `churn` (no order). Pareto/NBD
+is a candidate for `orders` only: it is fitted on the same rows as BG/NBD, and when it wins
+the back-test the production Pareto/NBD is fitted on the `score` cutoff. The champion interval is stretched by a split-conformal factor found on the back-test's
 held-out customers (evaluation/conformal.py).
 
 Production models are then fitted on the latest labelled data (labels ending at as_of):
@@ -47,6 +48,7 @@ from ltv_pipeline.prediction.boosted import (
     train_orders_model,
 )
 from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
+from ltv_pipeline.prediction.btyd.pareto_nbd import ParetoNbdParams
 from ltv_pipeline.prediction.consistency import (
     consistent_p_alive,
     margin_share,
@@ -72,9 +74,16 @@ from ltv_pipeline.prediction.evaluation import (
     recency_churn_score,
     stretch_band,
 )
-from ltv_pipeline.prediction.probabilistic import BtydModel, fit_btyd, predict_btyd
+from ltv_pipeline.prediction.probabilistic import (
+    BtydModel,
+    fit_btyd,
+    fit_pareto,
+    predict_btyd,
+    predict_pareto_orders,
+)
 
 BTYD = "bgnbd_gamma_gamma"
+PARETO = "pareto_nbd"
 XGBOOST = "xgboost"
 MIN_TRAIN_CUSTOMERS = 500
 """Fewer labelled customers than this at a cutoff: XGBoost is not trained there."""
@@ -117,6 +126,8 @@ class TrainedModels:
     """Label window of the boosted models (the horizon unless the back-test ran on a shorter window)."""
     interval_stretch: float = 1.0
     """Split-conformal stretch of the published LTV interval (evaluation/conformal.py)."""
+    pareto_nbd: ParetoNbdParams | None = None
+    """Fitted on the `score` cutoff when Pareto/NBD is the orders champion."""
     deciles: dict[str, pl.DataFrame] = field(default_factory=dict)
     """LTV back-test: decile table per model."""
     calibration: dict[str, pl.DataFrame] = field(default_factory=dict)
@@ -125,6 +136,17 @@ class TrainedModels:
     trained_with: dict[str, Any] = field(default_factory=dict)
     """The settings and code version the models depend on (`prediction/reuse.py`): a later run
     reuses them only if its own are the same."""
+
+    def parameters(self, as_of: date) -> pl.DataFrame:
+        """Rows for `model_parameters`: BTYD's, and Pareto/NBD's when it predicts the orders."""
+        frame = self.btyd.parameters(as_of)
+        if self.pareto_nbd is None:
+            return frame
+        rows = [
+            (as_of, "pareto_nbd", name, float(getattr(self.pareto_nbd, name)), self.pareto_nbd.time_unit)
+            for name in ("r", "alpha", "s", "beta")
+        ]
+        return pl.concat([frame, pl.DataFrame(rows, schema=frame.schema, orient="row")])
 
     def to_bytes(self) -> bytes:
         """A zip of the boosters (XGBoost's own format) and the rest as JSON/Parquet: no pickle."""
@@ -142,6 +164,7 @@ class TrainedModels:
                 "bgnbd": dataclasses.asdict(self.btyd.bgnbd),
                 "gamma_gamma": None if self.btyd.gamma_gamma is None else dataclasses.asdict(self.btyd.gamma_gamma),
                 "btyd_cutoff": self.btyd.cutoff.isoformat(), "btyd_fallback_value": self.btyd.fallback_value,
+                "pareto_nbd": None if self.pareto_nbd is None else dataclasses.asdict(self.pareto_nbd),
             }
             zf.writestr("model.json", json.dumps(meta, indent=2, default=str))
             tables = {"model_evaluation": self.evaluation}
@@ -187,6 +210,7 @@ class TrainedModels:
                 notes=list(meta["notes"]), trained_with=dict(meta["trained_with"]),
                 orders_model=boosted("orders"), label_days=meta["label_days"],
                 interval_stretch=float(meta["interval_stretch"]),
+                pareto_nbd=None if meta.get("pareto_nbd") is None else ParetoNbdParams(**meta["pareto_nbd"]),
             )
 
 
@@ -303,6 +327,12 @@ def train_and_backtest(
         }
         btyd_band = tuple(btyd_preds[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
         _score_candidate(results, deciles, calibration, bands, BTYD, actual, btyd_band, btyd_preds["churn_probability"].to_numpy(), btyd_preds["predicted_orders"].to_numpy())
+        try:
+            pareto_eval = fit_pareto(bt.evaluate if bt.kind == "out_of_time" else bt.labelled)
+            pareto_orders = predict_pareto_orders(pareto_eval, bt.evaluate, window)
+            results["orders"][PARETO] = orders_metrics(actual["orders"], pareto_orders)
+        except FloatingPointError as exc:
+            notes.append(f"Pareto/NBD not back-tested: {exc}")
         _baselines(results, bt.evaluate, window, horizon_days, rate, notes)
         for name in (CLASSIC_FORMULA, LAST_PERIOD):
             if name in results["ltv"] and BTYD in bands:
@@ -331,6 +361,7 @@ def train_and_backtest(
     evaluation = model_evaluation_table(as_of, bt.kind, results) if bt.kind else _empty_evaluation()
 
     btyd_final = fit_btyd(_role(features, "score"), horizon_days)
+    pareto_final = fit_pareto(_role(features, "score")) if champions["orders"] == PARETO else None
     production: dict[str, BoostedModel] = {}
     boosted_targets = tuple(t for t, champion in champions.items() if champion == XGBOOST)
     if boosted_targets and btyd_eval is not None:
@@ -351,7 +382,7 @@ def train_and_backtest(
         as_of=as_of, horizon_days=horizon_days, annual_discount_rate=annual_discount_rate, evaluation_kind=bt.kind,
         champions=champions, btyd=btyd_final, ltv_model=production.get("ltv"), churn_model=production.get("churn"),
         orders_model=production.get("orders"), label_days=bt.labelled_days or window, interval_stretch=stretch,
-        evaluation=evaluation, deciles=deciles, calibration=calibration, notes=notes,
+        evaluation=evaluation, deciles=deciles, calibration=calibration, notes=notes, pareto_nbd=pareto_final,
     )
 
 
@@ -401,7 +432,8 @@ def _empty_evaluation() -> pl.DataFrame:
 def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFrame:
     """Every customer at the `score` cutoff, with the champions' predictions made consistent.
 
-    Each target comes from its champion: predicted_orders from the orders champion,
+    Each target comes from its champion: predicted_orders from the orders champion (BG/NBD,
+    Pareto/NBD or XGBoost),
     predicted_ltv (+ interval) from the LTV champion, churn_probability from the churn
     champion; boosted models learnt over a shorter window are carried to the horizon by
     BG/NBD's per-customer ratios. predicted_revenue is the revenue whose discounted margin
@@ -422,6 +454,8 @@ def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFra
     btyd = predict_btyd(models.btyd, rows, horizon_days=horizon, annual_discount_rate=rate, with_interval="ltv" not in boosted)
     ltv, lower, upper = (btyd[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
     orders, churn = btyd["predicted_orders"].to_numpy(), btyd["churn_probability"].to_numpy()
+    if models.champions.get("orders") == PARETO and models.pareto_nbd is not None:
+        orders = predict_pareto_orders(models.pareto_nbd, rows, horizon)
     if boosted:
         btyd_window = btyd if window == horizon else predict_btyd(
             models.btyd, rows, horizon_days=window, annual_discount_rate=rate, with_interval=False

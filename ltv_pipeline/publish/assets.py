@@ -39,7 +39,7 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
         for name in ("customer_scores", "segment_summary", "channel_budget_allocation", "retention_targets")
     }
     tables["model_evaluation"] = ltv_models.evaluation
-    tables["model_parameters"] = ltv_models.btyd.parameters(as_of)
+    tables["model_parameters"] = ltv_models.parameters(as_of)
     assert set(tables) == set(PUBLISHED_TABLES)
     paths = publish_tables(resolved, tables)
     warehouse = resolved.warehouse

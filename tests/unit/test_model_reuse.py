@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import dagster as dg
+import numpy as np
 import polars as pl
 import pytest
 from ltv_feature_sim import FEATURES, simulate_features
@@ -15,8 +16,14 @@ from ltv_pipeline.core import layout
 from ltv_pipeline.core.lake import atomic_write_bytes
 from ltv_pipeline.core.model_store import training_fingerprint
 from ltv_pipeline.core.resources import SettingsResource
-from ltv_pipeline.prediction.boosted import BoostConfig, predict_ltv, train_churn_model, train_ltv_model
+from ltv_pipeline.prediction.boosted import (
+    BoostConfig,
+    predict_ltv,
+    train_churn_model,
+    train_ltv_model,
+)
 from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
+from ltv_pipeline.prediction.btyd.pareto_nbd import ParetoNbdParams
 from ltv_pipeline.prediction.evaluation import MODEL_EVALUATION_SCHEMA
 from ltv_pipeline.prediction.model_io import ModelArtifactIOManager, NoTrainedModels
 from ltv_pipeline.prediction.probabilistic import BtydModel
@@ -39,7 +46,8 @@ def models() -> TrainedModels:
     )
     return TrainedModels(
         as_of=AS_OF, horizon_days=HORIZON, annual_discount_rate=0.1, evaluation_kind="out_of_time",
-        champions={"ltv": "xgboost", "churn": "bgnbd_gamma_gamma"}, btyd=btyd,
+        champions={"ltv": "xgboost", "churn": "bgnbd_gamma_gamma", "orders": "pareto_nbd"}, btyd=btyd,
+        pareto_nbd=ParetoNbdParams(0.55, 74.1, 0.61, 81.7, -14376.1, 2357.0, True, "day"),
         ltv_model=train_ltv_model(frame, FEATURES, horizon_days=HORIZON, as_of=AS_OF, config=config),
         churn_model=train_churn_model(frame, FEATURES, horizon_days=HORIZON, as_of=AS_OF, config=config),
         evaluation=pl.DataFrame(schema=MODEL_EVALUATION_SCHEMA),
@@ -52,6 +60,10 @@ def models() -> TrainedModels:
 def test_the_artifact_holds_everything_scoring_and_the_report_need(models):
     restored = TrainedModels.from_bytes(models.to_bytes())
     assert restored.btyd == models.btyd and restored.ltv_model == models.ltv_model and restored.churn_model == models.churn_model
+    assert restored.pareto_nbd == models.pareto_nbd
+    parameters = restored.parameters(AS_OF)
+    assert parameters.filter(pl.col("model") == "pareto_nbd")["parameter"].to_list() == ["r", "alpha", "s", "beta"]
+    assert set(parameters["model"]) == {"bg_nbd", "gamma_gamma", "pareto_nbd"}
     for field in ("as_of", "horizon_days", "annual_discount_rate", "evaluation_kind", "champions", "notes", "trained_with"):
         assert getattr(restored, field) == getattr(models, field), field
     assert_frame_equal(restored.evaluation, models.evaluation)
@@ -134,3 +146,27 @@ def test_a_short_history_is_back_tested_on_a_customer_holdout():
     assert kind == "customer_holdout" and "customer holdout" in notes[0]
     assert fit_on.height + held_out.height == 2_000 and 0.25 < held_out.height / 2_000 < 0.35
     assert set(fit_on["customer_id"]).isdisjoint(held_out["customer_id"])
+
+
+def test_published_orders_come_from_the_orders_champion(models):
+    from ltv_pipeline.prediction.probabilistic import (
+        predict_btyd,
+        predict_pareto_orders,
+    )
+    from ltv_pipeline.prediction.training import score_customers
+
+    rows = simulate_features(800, seed=7, horizon_days=HORIZON).with_columns(
+        cutoff_role=pl.lit("score"),
+        btyd_recency=pl.col("tenure_days") - pl.col("recency_days"),
+        btyd_monetary=pl.col("monetary_mean"),
+        total_net_revenue=pl.col("total_margin") * 2.0,
+    )
+    pareto_scores = score_customers(models, rows)
+    expected = predict_pareto_orders(models.pareto_nbd, rows, HORIZON)
+    assert pareto_scores["predicted_orders"].to_numpy() == pytest.approx(expected)
+    bgnbd_scores = score_customers(replace(models, champions={**models.champions, "orders": "bgnbd_gamma_gamma"}), rows)
+    bgnbd = predict_btyd(models.btyd, rows, horizon_days=HORIZON, annual_discount_rate=0.1, with_interval=False)
+    assert bgnbd_scores["predicted_orders"].to_numpy() == pytest.approx(bgnbd["predicted_orders"].to_numpy())
+    assert not np.allclose(expected, bgnbd["predicted_orders"].to_numpy())
+    # the other columns do not depend on which model predicts the orders
+    assert pareto_scores["predicted_ltv"].equals(bgnbd_scores["predicted_ltv"])

@@ -47,6 +47,28 @@ def simulate_bgnbd_purchases(
     return customer, duration[customer] * within / total[customer]
 
 
+def simulate_pareto_nbd_purchases(
+    r: float, alpha: float, s: float, beta: float, duration: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat-purchase times under Pareto/NBD, first purchase at time 0.
+
+    Customer i buys at rate lambda ~ Gamma(r, alpha) until an exponential lifetime of rate
+    mu ~ Gamma(s, beta), followed over `(0, duration[i]]`: a Poisson process over
+    min(lifetime, duration), so its purchase times are sorted uniforms on that span.
+    Returns `(customer, time)` as `simulate_bgnbd_purchases` does.
+    """
+    duration = np.asarray(duration, dtype=np.float64)
+    n = duration.size
+    lam = rng.gamma(r, 1.0 / alpha, n)
+    mu = rng.gamma(s, 1.0 / beta, n)
+    active = np.minimum(rng.standard_exponential(n) / mu, duration)
+    purchases = rng.poisson(lam * active)
+    customer = np.repeat(np.arange(n), purchases)
+    time = rng.uniform(0.0, 1.0, customer.size) * active[customer]
+    order = np.lexsort((time, customer))
+    return customer[order], time[order]
+
+
 def simulate_spend(
     p: float, q: float, v: float, customer: np.ndarray, n_customers: int, rng: np.random.Generator
 ) -> np.ndarray:
