@@ -51,10 +51,11 @@ def _headline(models: TrainedModels) -> dict[str, float]:
     tags={CADENCE_TAG: WEEKLY},
     kinds={"xgboost", "python"},
     description=(
-        "Back-tests BG/NBD + Gamma-Gamma, XGBoost (two-part LTV, churn) and the baselines on held-out "
-        "history (out-of-time when two horizons of history exist, else a customer holdout), picks a "
-        "champion per target (best normalised Gini / ROC-AUC that beats every baseline), and fits the "
-        "production models on the latest labelled data. Output: the model artifact for scoring. Models "
+        "Back-tests BG/NBD + Gamma-Gamma, Pareto/NBD, XGBoost (two-part LTV, churn, orders) and the "
+        "baselines on held-out history (out of time over a horizon when the history allows, else over "
+        "the longest shorter window it allows), picks a champion per target (orders, LTV, churn; rules "
+        "in prediction/evaluation/champion.py), calibrates the LTV interval on held-out customers, and "
+        "fits the production models on the latest labelled data. Output: the model artifact. Models "
         "trained fewer than `retrain_days` days before as_of with the same settings and code are reused "
         "instead (prediction/reuse.py)."
     ),
@@ -121,9 +122,11 @@ def _floor_check(models: TrainedModels) -> dg.AssetCheckResult:
     deps=[features_key()],
     kinds={"python", "parquet"},
     description=(
-        "Every customer with an order up to as_of, scored with the champions: predicted orders and revenue "
-        "(BG/NBD), predicted discounted-margin LTV over horizon_days with an 80% interval, P(alive), churn "
-        "probability, and the expected date of the next order for customers likely to be active. "
+        "Every customer with an order up to as_of, scored with the champions, as one consistent "
+        "prediction (prediction/consistency.py): expected orders, net revenue and discounted-margin LTV "
+        "over horizon_days (the revenue is the one whose discounted margin is the LTV), an 80% interval, "
+        "churn probability and the P(alive) that agrees with it, and the expected date of the next order "
+        "for customers likely to be active. "
         "Written to <lake>/prediction/customer_predictions.parquet."
     ),
 )
