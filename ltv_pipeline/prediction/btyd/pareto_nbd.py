@@ -163,22 +163,15 @@ class _Design:
         return ll, np.sum(w[:, None] * g, axis=0) * theta
 
 
-def pareto_nbd_log_likelihood(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None
-) -> float:
+def pareto_nbd_log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray,
+                              weights: np.ndarray | None = None) -> float:
     """Weighted Pareto/NBD log-likelihood of `(r, alpha, s, beta)`."""
     return _Design(x, t_x, T, weights).log_likelihood(np.asarray(params, dtype=np.float64), False)[0]
 
 
 def fit_pareto_nbd(
-    x: np.ndarray,
-    t_x: np.ndarray,
-    T: np.ndarray,
-    weights: np.ndarray | None = None,
-    *,
-    time_unit: TimeUnit,
-    penalizer: float = 0.0,
-    max_iterations: int = 500,
+    x: np.ndarray, t_x: np.ndarray, T: np.ndarray, weights: np.ndarray | None = None,
+    *, time_unit: TimeUnit, penalizer: float = 0.0, max_iterations: int = 500,
 ) -> ParetoNbdParams:
     """Maximum-likelihood Pareto/NBD parameters (penalised like BG/NBD's fit; pass the output
     of `group_sufficient_stats` with its weights to fit on distinct rows only)."""
