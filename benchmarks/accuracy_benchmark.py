@@ -222,6 +222,17 @@ def allocation_mode() -> str:
     return "no `allocation_mode` setting: the allocator's only behaviour (profit: money below the hurdle stays unspent)"
 
 
+def summary(groups: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per family, history and size: how many targets are met, and which are not."""
+    lines = ["| family | history | customers | targets met | missed |", "|---|---|---|---|---|"]
+    for group in groups:
+        judged = [row for row in group["rows"] if row["passed"] is not None]
+        missed = ", ".join(row["label"] for row in judged if not row["passed"])
+        lines.append(f"| {group['family']} | {group['history']} | {group['customers']:,} | "
+                     f"{sum(row['passed'] for row in judged)} of {len(judged)} | {missed} |")
+    return lines
+
+
 def render(groups: Sequence[Mapping[str, Any]], cdnow_runs: Sequence[Mapping[str, Any]],
            failures: Sequence[Mapping[str, str]] = ()) -> str:
     lines = ["# Accuracy benchmark", ""]
@@ -232,6 +243,7 @@ def render(groups: Sequence[Mapping[str, Any]], cdnow_runs: Sequence[Mapping[str
              "brackets); oracle = the true process given each customer's true latent state; ceiling = "
              "the same expectation from what the landing zone shows (the reference of the ranking and "
              f"churn targets). Allocation: {allocation_mode()}."), "",
+            *summary(groups), "",
             "| family | history | customers | measure | model | oracle | ceiling | target | verdict |",
             "|---|---|---|---|---|---|---|---|---|",
         ]
@@ -308,7 +320,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=PROJECT_ROOT / "data" / "cdnow", help="where the CDNOW wheel is kept")
     parser.add_argument("--work", type=Path, default=None, help="folder for the runs (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep every run's landing zone, truth and lake")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="only write the table again from a results JSON of an earlier run")
     args = parser.parse_args(argv)
+    if args.from_json is not None:
+        earlier = json.loads(args.from_json.read_text())
+        write_results(args.out, earlier["runs"], earlier["cdnow"], earlier.get("failures", []))
+        print(f"wrote {args.out} and {args.out.with_suffix('.json')}")
+        return 0
 
     families = list(scenarios.FAMILIES) if args.families == "all" else [] if args.families == "none" else _csv(args.families)
     unknown = set(families) - set(scenarios.FAMILIES) if families else set()
