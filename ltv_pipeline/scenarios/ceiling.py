@@ -33,6 +33,7 @@ from ltv_pipeline.scenarios.spec import FamilySpec
 
 DRAWS = 64
 CHUNK = 1_000
+RENORMALISE = 8
 
 
 @dataclass(frozen=True)
@@ -132,46 +133,69 @@ def _forward(family: FamilySpec, timeline: Timeline, seen: _Seen, signup: np.nda
     """Log-likelihood of each customer's landing-zone history under each draw, and the
     distribution (content, dissatisfied, gone) entering the horizon. The same filter as
     the simulation's: purchase and ticket/CSAT emissions, then the day's transition
-    (leaving first with `buy_death` after a repeat purchase)."""
+    (leaving first with `buy_death` after a repeat purchase). Every day applies the
+    no-event emission to all customers and corrects the few with a purchase or ticket;
+    masses are renormalised every `RENORMALISE` days."""
     proc = family.process
     rate_day = rate_by_day(proc, timeline)
     tenure = tenure_by_age(proc, timeline.total_days + 1)
-    ticket_p = (proc.ticket_rate[0], proc.ticket_rate[1])
-    csat_p = np.array([(1.0,) + tuple(proc.csat_probs[0]), (1.0,) + tuple(proc.csat_probs[1])])
     three = proc.dissatisfy > 0
+    mults = (1.0, proc.dissatisfied_rate_mult) if three else (1.0,)
+    ticket_p = np.array(proc.ticket_rate)
+    csat_p = np.array([(1.0,) + tuple(proc.csat_probs[0]), (1.0,) + tuple(proc.csat_probs[1])])
+    quiet = np.log1p(-ticket_p)
     n, k = d.rate.shape
     a = [np.ones((n, k)), np.zeros((n, k)), np.zeros((n, k))]
     loglik = np.zeros((n, k))
+    buy_days, ticket_days, csat_days = seen.buy.T.copy(), seen.ticket.T.copy(), seen.csat.T.copy()
     bounds = np.searchsorted(signup, np.arange(seen.first_day, timeline.as_of_day + 2), side="left")
-    for j, t in enumerate(range(seen.first_day, timeline.as_of_day + 1)):
-        first, m = int(bounds[j]), int(bounds[j + 1])
-        buy, tix, cs = seen.buy[:m, j], seen.ticket[:m, j], seen.csat[:m, j]
-        intensity = d.rate[:m] * (rate_day[t] * tenure[t - signup[:m]])[:, None]
-        emit = []
-        for s, mult in enumerate((1.0, proc.dissatisfied_rate_mult) if three else (1.0,)):
-            pi = -np.expm1(-intensity * mult)
-            pi[first:m] = first_buy[first:m, None]
-            support = np.where(tix, ticket_p[s], 1 - ticket_p[s]) * csat_p[s, cs]
-            emit.append(np.where(buy[:, None], pi, 1 - pi) * support[:, None])
-        a_c, a_d, a_g = a[0][:m], a[1][:m], a[2][:m]
-        a_c *= emit[0]
-        if three:
-            a_d *= emit[1]
-        a_g *= (~buy & ~tix)[:, None]
-        total = a_c + a_d + a_g
+
+    def renormalise(m: int) -> None:
+        total = a[0][:m] + a[1][:m] + a[2][:m]
         possible = total > 0
-        loglik[:m] += np.log(np.where(possible, total, 0.0), where=possible, out=np.full_like(total, -np.inf))
+        loglik[:m] += np.log(np.where(possible, total, 1.0)) + np.where(possible, 0.0, -np.inf)
         total = np.where(possible, total, 1.0)
-        a_c /= total
-        a_d /= total
-        leave = 0.0 if np.isscalar(d.buy_death) else np.where((buy & (signup[:m] < t))[:, None],
-                                                              d.buy_death[:m], 0.0)
-        keep = 1 - leave
+        for x in a:
+            x[:m] /= total
+
+    last = timeline.as_of_day - seen.first_day
+    for j, t in enumerate(range(seen.first_day, timeline.as_of_day + 1)):
+        old, m = int(bounds[j]), int(bounds[j + 1])
+        buy, tix, cs = buy_days[j, :m], ticket_days[j, :m], csat_days[j, :m]
+        intensity = d.rate[:m] * (rate_day[t] * tenure[t - signup[:m]])[:, None]
+        event = np.flatnonzero(buy[:old] | tix[:old])
+        for s, mult in enumerate(mults):
+            x = a[s][:m]
+            x *= np.exp(quiet[s] - intensity * mult)
+            if event.size:
+                fix = np.where(buy[event, None], np.expm1(intensity[event] * mult), 1.0)
+                ratio = np.where(tix[event], ticket_p[s] / (1 - ticket_p[s]) * csat_p[s, cs[event]], 1.0)
+                x[event] *= fix * ratio[:, None]
+            if m > old:
+                pi = first_buy[old:m]
+                support = np.where(tix[old:m], ticket_p[s], 1 - ticket_p[s]) * csat_p[s, cs[old:m]]
+                x[old:m] = (np.where(buy[old:m], pi, 1 - pi) * support)[:, None] if s == 0 else 0.0
+        a[2][event] = 0.0
+        a[2][old:m] = 0.0
+        if not np.isscalar(d.buy_death):
+            repeat = np.flatnonzero(buy[:old])
+            if repeat.size:
+                p = d.buy_death[repeat]
+                gone = a[0][repeat] * p + a[1][repeat] * p
+                a[0][repeat] *= 1 - p
+                a[1][repeat] *= 1 - p
+                a[2][repeat] += gone
         cc, cd, dc, dd = (x if np.isscalar(x) else x[:m] for x in d.stay)
-        new_c = (a_c * cc + a_d * dc) * keep
-        new_d = (a_c * cd + a_d * dd) * keep if three else a_d
-        a[0][:m], a[1][:m] = new_c, new_d
-        a[2][:m] = np.maximum(1 - new_c - new_d, 0.0)
+        a_c, a_d = a[0][:m], a[1][:m]
+        if three:
+            new_c, new_d = a_c * cc + a_d * dc, a_c * cd + a_d * dd
+            a[2][:m] += a_c + a_d - new_c - new_d
+            a[0][:m], a[1][:m] = new_c, new_d
+        elif not (np.isscalar(cc) and cc == 1.0):
+            a[2][:m] += a_c * (1 - cc)
+            a_c *= cc
+        if j % RENORMALISE == 0 or j == last:
+            renormalise(m)
     return loglik, a
 
 

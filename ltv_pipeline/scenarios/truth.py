@@ -1,8 +1,8 @@
 """The truth beside a scenario: per-customer outcomes, oracle and ceiling, allocation.
 
-The oracle takes the exact expectation from each customer's true state entering the
-horizon; the ceiling takes it from the filtered state distribution (what the landing
-zone shows). Each channel's LTV is the exact expectation for a large sample of fresh
+The oracle takes the exact expectation from each customer's true traits and state
+entering the horizon; the observable ceiling (`ceiling.py`) conditions only on what the
+landing zone shows, averaging over the population's traits. Each channel's LTV is the exact expectation for a large sample of fresh
 customers drawn from the channel's population, acquired over the planning period.
 """
 
