@@ -4,9 +4,12 @@ Each family writes a landing zone in the data contract's form (only data dated u
 as_of) and, beside it, its exact truth: every customer's realised future, the oracle
 (exact expectation of the discounted margin, net revenue, purchase days and probability
 of no order over the horizon, given the true process and the customer's true hidden
-state), the observable ceiling (the same expectation from the hidden-state distribution
-a forward filter infers from the customer's orders, tickets and CSAT with the true
-parameters and the customer's own true rates), and the allocation truth (true response
+state), the observable ceiling (the same expectation conditioned only on what the
+landing zone shows of the customer: sign-up day, channel, purchase days and values,
+tickets and CSAT, given the true population-level process; its own rates, dropout
+chances, order value and state are averaged over their posterior by importance sampling
+over the population's traits with a forward filter over the hidden states), and the
+allocation truth (true response
 curves, true per-channel LTV and the true optimal plan from this package's own solver).
 The package imports nothing else from ltv_pipeline, so it stays independent of the code
 it judges.
@@ -17,7 +20,9 @@ spend) do not:
 
 - `stationary_btyd`: the models' own world, as a control. Discrete-day BG/NBD buying
   with gamma-gamma values and saturating-exponential curves without carry-over; only
-  orders split within a day differ from the models' assumptions.
+  orders split within a day differ from the models' assumptions. Its ceiling is the
+  BG/NBD and gamma-gamma conditional expectation with the true parameters, sharpened
+  by tickets (a customer files them only while alive).
 - `seasonal_decay`: weekday and Q4 seasonality in purchase rates, purchase rates that
   decay with customer age, daily (not purchase-triggered) dropout, lognormal order values
   with refunds, seasonal organic sign-ups, a Hill curve and adstock carry-over.

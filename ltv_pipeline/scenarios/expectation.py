@@ -4,8 +4,7 @@ Days are discrete and a customer has three states, so the distribution over (sta
 "no purchase yet") can be carried forward day by day exactly. Given a starting state
 distribution this yields expected purchase days, net revenue, discounted margin and the
 probability of no purchase, with no sampling error. Every quantity is linear in the
-starting distribution, so one pass with each pure starting state serves both the oracle
-(the true state) and the observable ceiling (the filtered one).
+starting distribution, so one pass with each pure starting state serves any mixture.
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ def generate_scenario(family: str, customers: int, seed: int, out_dir: Path, *, 
                   spec.process.cost_ratio is not None, np.random.default_rng([seed, 7]))
     truth_dir = out_dir / "truth"
     truth_dir.mkdir(parents=True)
-    customer_truth(spec, timeline, world.customers, world.history, world.orders, ids,
+    customer_truth(np.random.default_rng([seed, 8]), spec, timeline, world.customers, world.history, world.orders, ids,
                    ANNUAL_DISCOUNT_RATE).write_parquet(truth_dir / "customers.parquet")
     doc = {
         "family": family,

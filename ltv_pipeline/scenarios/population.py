@@ -13,7 +13,7 @@ import numpy as np
 from scipy import stats
 
 from ltv_pipeline.scenarios.calendar import Timeline, shift_day
-from ltv_pipeline.scenarios.spec import FamilySpec
+from ltv_pipeline.scenarios.spec import FamilySpec, ProcessSpec
 
 CONTENT, DISSATISFIED, GONE = 0, 1, 2
 N_STATES = 3
@@ -58,6 +58,65 @@ def _uniforms(rng: np.random.Generator, n: int, stratified: bool) -> np.ndarray:
     return (rng.permutation(n) + rng.random(n)) / n
 
 
+@dataclass(frozen=True)
+class TraitPriors:
+    """The population distributions of a customer's base traits, before its channel's
+    (and regime's) multipliers; None where the family has no such trait."""
+
+    rate: stats.rv_continuous
+    buy_death: stats.rv_continuous | None
+    death: stats.rv_continuous | None
+
+
+def trait_priors(process: ProcessSpec) -> TraitPriors:
+    buy = stats.beta(process.buy_death_a, process.buy_death_b) if process.buy_death_a > 0 else None
+    death = None
+    if process.death_mean > 0:
+        death = stats.gamma(process.death_shape, scale=process.death_mean / process.death_shape)
+    return TraitPriors(stats.gamma(process.rate_shape, scale=process.rate_mean / process.rate_shape), buy, death)
+
+
+def trait_multipliers(family: FamilySpec, timeline: Timeline, signup_day: np.ndarray,
+                      channel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Purchase-rate and dropout multipliers of each customer: its channel's, and the
+    regime's for customers acquired after a shift. Both are observable (channel, sign-up)."""
+    spec = family.channels
+    after = np.zeros(signup_day.size, dtype=bool)
+    shift = shift_day(family.process, timeline)
+    if shift is not None:
+        after = signup_day >= shift
+
+    def per_channel(attr: str) -> np.ndarray:
+        return np.array([getattr(c, attr) for c in spec], dtype=np.float64)[channel]
+
+    rate_mult = per_channel("rate_mult") * np.where(after, per_channel("shift_rate_mult"), 1.0)
+    death_mult = per_channel("death_mult") * np.where(after, per_channel("shift_death_mult"), 1.0)
+    return rate_mult, death_mult
+
+
+def customers_from_traits(family: FamilySpec, timeline: Timeline, signup_day: np.ndarray, channel: np.ndarray,
+                          base_rate: np.ndarray, base_buy_death: np.ndarray | None, base_death: np.ndarray | None,
+                          value: np.ndarray) -> Customers:
+    """Customers with the given base traits (draws from `trait_priors`) and expected order
+    values (channel multiplier included): the one place traits become daily parameters."""
+    proc = family.process
+    n = signup_day.size
+    rate_mult, death_mult = trait_multipliers(family, timeline, signup_day, channel)
+    rate = base_rate * rate_mult
+    buy_death = np.zeros(n) if base_buy_death is None else np.minimum(base_buy_death * death_mult, 1.0)
+    death = np.zeros(n) if base_death is None else np.minimum(base_death * death_mult, MAX_DAILY_EXIT)
+    transition = np.zeros((n, 3, 3))
+    transition[:, CONTENT, DISSATISFIED] = proc.dissatisfy
+    transition[:, CONTENT, GONE] = death
+    transition[:, CONTENT, CONTENT] = 1 - proc.dissatisfy - death
+    transition[:, DISSATISFIED, CONTENT] = proc.recover
+    transition[:, DISSATISFIED, GONE] = np.minimum(proc.dissatisfied_death + death, MAX_DAILY_EXIT)
+    transition[:, DISSATISFIED, DISSATISFIED] = 1 - proc.recover - transition[:, DISSATISFIED, GONE]
+    transition[:, GONE, GONE] = 1.0
+    first_buy = np.array([c.first_buy for c in family.channels])[channel]
+    return Customers(signup_day, channel, rate, buy_death, transition, value, first_buy)
+
+
 def draw_customers(
     rng: np.random.Generator,
     family: FamilySpec,
@@ -69,34 +128,10 @@ def draw_customers(
 ) -> Customers:
     proc = family.process
     n = signup_day.size
-    spec = family.channels
-    after = np.zeros(n, dtype=bool)
-    shift = shift_day(proc, timeline)
-    if shift is not None:
-        after = signup_day >= shift
-
-    def per_channel(attr: str) -> np.ndarray:
-        return np.array([getattr(c, attr) for c in spec], dtype=np.float64)[channel]
-
-    rate_mult = per_channel("rate_mult") * np.where(after, per_channel("shift_rate_mult"), 1.0)
-    death_mult = per_channel("death_mult") * np.where(after, per_channel("shift_death_mult"), 1.0)
+    priors = trait_priors(proc)
     u_rate, u_buy, u_death = (_uniforms(rng, n, stratified) for _ in range(3))
-    rate = stats.gamma.ppf(u_rate, proc.rate_shape, scale=proc.rate_mean / proc.rate_shape) * rate_mult
-    buy_death = np.zeros(n)
-    if proc.buy_death_a > 0:
-        buy_death = np.minimum(stats.beta.ppf(u_buy, proc.buy_death_a, proc.buy_death_b) * death_mult, 1.0)
-    death = np.zeros(n)
-    if proc.death_mean > 0:
-        gamma = stats.gamma.ppf(u_death, proc.death_shape, scale=proc.death_mean / proc.death_shape)
-        death = np.minimum(gamma * death_mult, MAX_DAILY_EXIT)
-    transition = np.zeros((n, 3, 3))
-    transition[:, CONTENT, DISSATISFIED] = proc.dissatisfy
-    transition[:, CONTENT, GONE] = death
-    transition[:, CONTENT, CONTENT] = 1 - proc.dissatisfy - death
-    transition[:, DISSATISFIED, CONTENT] = proc.recover
-    transition[:, DISSATISFIED, GONE] = np.minimum(proc.dissatisfied_death + death, MAX_DAILY_EXIT)
-    transition[:, DISSATISFIED, DISSATISFIED] = 1 - proc.recover - transition[:, DISSATISFIED, GONE]
-    transition[:, GONE, GONE] = 1.0
+    buy = None if priors.buy_death is None else priors.buy_death.ppf(u_buy)
+    death = None if priors.death is None else priors.death.ppf(u_death)
     if proc.value_kind == "gamma_gamma":
         nu = rng.gamma(proc.gg_q, 1 / proc.gg_v, n)
         value = proc.gg_p / nu
@@ -104,8 +139,9 @@ def draw_customers(
         value = proc.ln_median * np.exp(proc.ln_between * rng.standard_normal(n))
     else:
         raise ValueError(f"unknown value kind {proc.value_kind!r}")
-    value = value * per_channel("value_mult")
-    return Customers(signup_day, channel, rate, buy_death, transition, value, per_channel("first_buy"))
+    value_mult = np.array([c.value_mult for c in family.channels])[channel]
+    return customers_from_traits(family, timeline, signup_day, channel, priors.rate.ppf(u_rate), buy, death,
+                                 value * value_mult)
 
 
 def mean_value(family: FamilySpec) -> np.ndarray:

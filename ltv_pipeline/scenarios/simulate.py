@@ -1,9 +1,4 @@
-"""Day-by-day simulation of every customer's purchases, tickets and hidden state.
-
-Alongside the simulation runs a forward filter: for each customer, the distribution of
-its hidden state given only what the landing zone will show (its purchase days, tickets
-and CSAT scores) and the true parameters. Run online, it needs no per-day storage.
-"""
+"""Day-by-day simulation of every customer's purchases, tickets and hidden state."""
 
 from __future__ import annotations
 
@@ -12,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ltv_pipeline.scenarios.calendar import Timeline, rate_by_day, tenure_by_age
-from ltv_pipeline.scenarios.expectation import purchase_prob, step
-from ltv_pipeline.scenarios.population import CONTENT, GONE, N_STATES, Customers
+from ltv_pipeline.scenarios.expectation import purchase_prob
+from ltv_pipeline.scenarios.population import CONTENT, GONE, Customers
 from ltv_pipeline.scenarios.spec import FamilySpec
 
 
@@ -28,8 +23,6 @@ class History:
     """1-5, 0 = not answered. Tickets are simulated up to as_of only."""
     state_after: np.ndarray
     """True state entering the horizon (after as_of's transition)."""
-    filtered: np.ndarray
-    """(n, 3) P(state entering the horizon | landing-zone data, true parameters)."""
 
 
 def _pick(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
@@ -46,12 +39,10 @@ def simulate(rng: np.random.Generator, family: FamilySpec, timeline: Timeline, c
     csat_p = np.array([proc.csat_probs[0], proc.csat_probs[1], proc.csat_probs[0]])
     n = cust.size
     state = np.full(n, CONTENT, dtype=np.int8)
-    alpha = np.zeros((n, N_STATES))
-    alpha[:, CONTENT] = 1.0
     last_day = timeline.as_of_day + timeline.horizon
     bounds = np.searchsorted(cust.signup_day, np.arange(last_day + 2), side="left")
     buys_c, buys_d, tix_c, tix_d, tix_s = [], [], [], [], []
-    state_after = filtered = None
+    state_after = None
     for t in range(last_day + 1):
         m, first = int(bounds[t + 1]), int(bounds[t])
         if m == 0:
@@ -76,25 +67,13 @@ def simulate(rng: np.random.Generator, family: FamilySpec, timeline: Timeline, c
             tix_c.append(tidx)
             tix_d.append(np.full(tidx.size, t, dtype=np.int32))
             tix_s.append(csat.astype(np.int8))
-            a = alpha[:m]
-            a *= np.where(buy[:, None], pi, 1 - pi)
-            a *= np.where(ticket[:, None], ticket_p, 1 - ticket_p)
-            answered = tidx[csat > 0]
-            a[answered] *= csat_p[:, csat[csat > 0] - 1].T
-            a /= a.sum(axis=1, keepdims=True)
         trans = cust.transition[:m][np.arange(m), s]
         leave_now = repeat & (rng.random(m) < cust.buy_death[:m])
         nxt = _pick(rng, trans).astype(np.int8)
         nxt[leave_now] = GONE
         state[:m] = nxt
-        if observed:
-            a = alpha[:m]
-            moved = step([a[:, 0], a[:, 1], a[:, 2]], cust.transition[:m])
-            p = np.where(repeat, cust.buy_death[:m], 0.0)
-            for k in range(N_STATES):
-                a[:, k] = (1 - p) * moved[k] + (p if k == GONE else 0.0)
         if t == timeline.as_of_day:
-            state_after, filtered = state.copy(), alpha.copy()
-    assert state_after is not None and filtered is not None
+            state_after = state.copy()
+    assert state_after is not None
     cat = np.concatenate
-    return History(cat(buys_c), cat(buys_d), cat(tix_c), cat(tix_d), cat(tix_s), state_after, filtered)
+    return History(cat(buys_c), cat(buys_d), cat(tix_c), cat(tix_d), cat(tix_s), state_after)

@@ -1,8 +1,8 @@
 """The truth beside a scenario: per-customer outcomes, oracle and ceiling, allocation.
 
-The oracle takes the exact expectation from each customer's true state entering the
-horizon; the ceiling takes it from the filtered state distribution (what the landing
-zone shows). Each channel's LTV is the exact expectation for a large sample of fresh
+The oracle takes the exact expectation from each customer's true traits and state
+entering the horizon; the observable ceiling (`ceiling.py`) conditions only on what the
+landing zone shows, averaging over the population's traits. Each channel's LTV is the exact expectation for a large sample of fresh
 customers drawn from the channel's population, acquired over the planning period.
 """
 
@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from ltv_pipeline.scenarios.calendar import PLANNING_DAYS, Timeline, discount
+from ltv_pipeline.scenarios.ceiling import observable_ceiling
 from ltv_pipeline.scenarios.expectation import expected_future
 from ltv_pipeline.scenarios.orders import Orders
 from ltv_pipeline.scenarios.population import (
@@ -30,8 +31,8 @@ from ltv_pipeline.scenarios.spec import FamilySpec
 CHANNEL_SAMPLE = 10_000
 
 
-def customer_truth(family: FamilySpec, timeline: Timeline, cust: Customers, history: History, orders: Orders,
-                   ids: np.ndarray, annual_rate: float) -> pl.DataFrame:
+def customer_truth(rng: np.random.Generator, family: FamilySpec, timeline: Timeline, cust: Customers,
+                   history: History, orders: Orders, ids: np.ndarray, annual_rate: float) -> pl.DataFrame:
     as_of, h = timeline.as_of_day, timeline.horizon
     observed = np.zeros(cust.size, dtype=bool)
     observed[history.buy_customer[history.buy_day <= as_of]] = True
@@ -50,7 +51,8 @@ def customer_truth(family: FamilySpec, timeline: Timeline, cust: Customers, hist
                           discount_offset=1, annual_rate=annual_rate, starts=(CONTENT, DISSATISFIED, GONE))
     true_state = history.state_after[rows]
     pick = np.arange(rows.size), true_state
-    filt = history.filtered[rows]
+    ceiling = observable_ceiling(rng, family, timeline, cust.signup_day, cust.channel, history, orders, rows,
+                                 annual_rate)
     return pl.DataFrame({
         "customer_id": ids[rows],
         "realised_ltv": realised_ltv[rows],
@@ -62,10 +64,10 @@ def customer_truth(family: FamilySpec, timeline: Timeline, cust: Customers, hist
         "oracle_revenue": exp.revenue[pick],
         "oracle_orders": exp.orders[pick],
         "oracle_p_no_order": exp.p_no_order[pick],
-        "ceiling_ltv": (filt * exp.margin).sum(axis=1),
-        "ceiling_revenue": (filt * exp.revenue).sum(axis=1),
-        "ceiling_orders": (filt * exp.orders).sum(axis=1),
-        "ceiling_p_no_order": (filt * exp.p_no_order).sum(axis=1),
+        "ceiling_ltv": ceiling.ltv,
+        "ceiling_revenue": ceiling.revenue,
+        "ceiling_orders": ceiling.orders,
+        "ceiling_p_no_order": ceiling.p_no_order,
         "acquisition_channel": np.asarray([c.name for c in family.channels])[cust.channel[rows]],
         "hidden_state": np.asarray(["content", "dissatisfied", "gone"])[true_state],
     })

@@ -3,7 +3,8 @@
 Every family is generated once at a small size; the tests then check the files a user
 would hand the pipeline, that the oracle is the exact expectation it claims to be (a
 closed form where one exists, an independent Monte Carlo where not, calibration
-everywhere), that the observable ceiling sits between a naive predictor and the oracle,
+everywhere), that the observable ceiling is the models' own closed form in their own
+world and sits between a naive predictor and the oracle in every family,
 that the allocation truth is self-consistent, and that the families really differ.
 """
 
@@ -16,11 +17,13 @@ import numpy as np
 import polars as pl
 import pytest
 from scipy.optimize import minimize
+from scipy.special import hyp2f1
 from scipy.stats import spearmanr
 
 from ltv_pipeline.scenarios import FAMILIES, allocation_gain, allocation_value, generate_scenario
 from ltv_pipeline.scenarios.allocation import LOWER, UPPER, plan_value, read_truth
 from ltv_pipeline.scenarios.calendar import rate_by_day, tenure_by_age
+from ltv_pipeline.scenarios.ceiling import observable_ceiling
 from ltv_pipeline.scenarios.expectation import expected_future, purchase_prob
 from ltv_pipeline.scenarios.generate import allocation_truth, build_world
 from ltv_pipeline.scenarios.population import CONTENT, DISSATISFIED, GONE, subset
@@ -101,9 +104,12 @@ def test_truth_rows_are_customers_with_an_order_by_as_of(scenarios: dict[str, Pa
 @pytest.mark.parametrize("family", FAMILIES)
 def test_oracle_is_unbiased_calibrated_and_informative(scenarios: dict[str, Path], family: str) -> None:
     truth = _truth(scenarios[family])
-    for measure in ("ltv", "revenue", "orders"):
-        ratio = truth[f"oracle_{measure}"].sum() / truth[f"realised_{measure}"].sum()
-        assert abs(ratio - 1) < 0.08, (measure, ratio)
+    # The ceiling knows less of each customer than the oracle, so at this size its
+    # total strays further from the realised one; both are unbiased.
+    for kind, tolerance in (("oracle", 0.08), ("ceiling", 0.15)):
+        for measure in ("ltv", "revenue", "orders"):
+            ratio = truth[f"{kind}_{measure}"].sum() / truth[f"realised_{measure}"].sum()
+            assert abs(ratio - 1) < tolerance, (kind, measure, ratio)
     churned = truth["churned"].cast(pl.Float64).to_numpy()
     for kind in ("oracle", "ceiling"):
         p = truth[f"{kind}_p_no_order"].to_numpy()
@@ -111,8 +117,31 @@ def test_oracle_is_unbiased_calibrated_and_informative(scenarios: dict[str, Path
         for group in np.array_split(order, 5):
             assert abs(p[group].mean() - churned[group].mean()) < 0.08, (kind, p[group].mean())
     oracle = spearmanr(truth["oracle_ltv"], truth["realised_ltv"])[0]
-    ceiling = spearmanr(truth["ceiling_ltv"], truth["realised_ltv"])[0]
-    assert oracle > 0.6 and oracle >= ceiling - 0.02 and ceiling > 0.45
+    assert oracle > 0.6
+
+
+def _naive(out: Path) -> pl.DataFrame:
+    """Truth joined with the naive forecast: margin so far per day of tenure."""
+    truth = _truth(out)
+    doc = read_truth(out / "truth")
+    orders = _source(out, "orders").with_columns(pl.col("revenue", "refund").cast(pl.Float64))
+    net = pl.col("revenue") - pl.col("refund")
+    margin = net * doc["margin_rate"] if doc["margin_rate"] is not None else net - pl.col("cost").cast(pl.Float64)
+    past = orders.group_by("customer_id").agg(
+        margin.sum().alias("margin"), pl.col("order_ts").str.slice(0, 10).str.to_date().min().alias("first"))
+    as_of = date.fromisoformat(doc["as_of"])
+    return truth.join(past, on="customer_id").with_columns(
+        (pl.col("margin") / ((pl.lit(as_of) - pl.col("first")).dt.total_days() + 30)).alias("naive"))
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_ceiling_sits_between_a_naive_predictor_and_the_oracle(scenarios: dict[str, Path], family: str) -> None:
+    """What the landing zone shows, used with the true process, beats a naive reading of
+    it, and cannot beat knowing each customer's traits and state."""
+    frame = _naive(scenarios[family])
+    realised = frame["realised_ltv"]
+    score = {c: spearmanr(frame[c], realised)[0] for c in ("naive", "ceiling_ltv", "oracle_ltv")}
+    assert score["naive"] + 0.03 < score["ceiling_ltv"] < score["oracle_ltv"] - 0.03, score
 
 
 def test_exact_recursion_matches_the_closed_form_of_a_stationary_process() -> None:
@@ -166,29 +195,87 @@ def test_exact_recursion_matches_an_independent_monte_carlo_of_the_hidden_chain(
     assert abs(mc_none.mean() - exact_none.mean()) < 0.01
 
 
-def test_ceiling_sits_between_a_naive_predictor_and_the_oracle_on_the_hidden_family(
-    scenarios: dict[str, Path],
-) -> None:
-    """Margin so far per day of tenure is the naive forecast; the forward filter over the
-    hidden state (orders, tickets, CSAT) must beat it, and cannot beat knowing the state."""
-    out = scenarios["hidden_dissatisfaction"]
-    truth = _truth(out)
-    orders = _source(out, "orders").with_columns(pl.col("revenue", "cost", "refund").cast(pl.Float64))
-    as_of = date.fromisoformat(read_truth(out / "truth")["as_of"])
-    past = orders.group_by("customer_id").agg(
-        (pl.col("revenue") - pl.col("refund") - pl.col("cost")).sum().alias("margin"),
-        pl.col("order_ts").str.slice(0, 10).str.to_date().min().alias("first"),
-    )
-    naive = truth.join(past, on="customer_id").with_columns(
-        (pl.col("margin") / ((pl.lit(as_of) - pl.col("first")).dt.total_days() + 30)).alias("naive"))
-    realised = naive["realised_ltv"]
-    score = {c: spearmanr(naive[c], realised)[0] for c in ("naive", "ceiling_ltv", "oracle_ltv")}
-    assert score["naive"] < score["ceiling_ltv"] - 0.03 < score["oracle_ltv"]
-    mse = {c: float(((naive[c] - realised) ** 2).mean()) for c in ("ceiling_ltv", "oracle_ltv")}
+def test_ceiling_reads_the_hidden_state_from_support_data(scenarios: dict[str, Path]) -> None:
+    """The filter over the hidden states must beat the naive forecast by a clear margin,
+    stay below knowing the state, and see the dissatisfied leaving."""
+    truth = _naive(scenarios["hidden_dissatisfaction"])
+    realised = truth["realised_ltv"]
+    score = {c: spearmanr(truth[c], realised)[0] for c in ("naive", "ceiling_ltv", "oracle_ltv")}
+    assert score["naive"] < score["ceiling_ltv"] - 0.1
+    mse = {c: float(((truth[c] - realised) ** 2).mean()) for c in ("ceiling_ltv", "oracle_ltv")}
     assert mse["oracle_ltv"] < mse["ceiling_ltv"]
     dissatisfied = truth.filter(pl.col("hidden_state") == "dissatisfied")
     content = truth.filter(pl.col("hidden_state") == "content")
     assert dissatisfied["ceiling_p_no_order"].mean() > content["ceiling_p_no_order"].mean() + 0.1
+
+
+def test_ceiling_is_bgnbd_gamma_gamma_with_the_true_parameters_in_the_models_own_world() -> None:
+    """stationary_btyd buys and leaves as BG/NBD (in days) with gamma-gamma values, so
+    the ceiling must be the paper's conditional expectation E[X(h) | x, t_x, T] with the
+    true r, alpha, a, b, times the gamma-gamma posterior mean value with the true p, q, v.
+    Its tickets also show life (a customer files them only while alive), which moves
+    the odds of "gone after the last purchase" by a factor that needs no parameters: zero
+    with a ticket after the last purchase, else (1 - ticket rate) ** -(T - t_x). Checked
+    on channels whose dropout is the plain beta (no multiplier) and customers who bought
+    on their sign-up day (time 0 of BG/NBD); days are discrete, so agreement is close,
+    not exact. A ceiling that knows each customer's own rates fails this by far."""
+    world = build_world("stationary_btyd", 4_000, 4)
+    tl, spec, cust, hist = world.timeline, world.spec, world.customers, world.history
+    proc, as_of, h = world.spec.process, world.timeline.as_of_day, world.timeline.horizon
+    past = hist.buy_day <= as_of
+    rows = np.unique(hist.buy_customer[past])
+    ceiling = observable_ceiling(np.random.default_rng(0), spec, tl, cust.signup_day, cust.channel, hist,
+                                 world.orders, rows, 0.1)
+
+    def per_row(customer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pos = np.minimum(np.searchsorted(rows, customer), rows.size - 1)
+        return pos, rows[pos] == customer
+
+    signup, chan = cust.signup_day[rows], cust.channel[rows]
+    pos, mine = per_row(hist.buy_customer[past])
+    day = hist.buy_day[past][mine]
+    pos = pos[mine]
+    x = np.bincount(pos, day > signup[pos], minlength=rows.size)
+    last = np.full(rows.size, -1)
+    np.maximum.at(last, pos, day)
+    on_signup = np.zeros(rows.size, dtype=bool)
+    on_signup[pos[day == signup[pos]]] = True
+    t_x, T = (last - signup).astype(float), (as_of - signup).astype(float)
+    tpos, tmine = per_row(hist.ticket_customer)
+    last_ticket = np.full(rows.size, -1)
+    np.maximum.at(last_ticket, tpos[tmine], hist.ticket_day[tmine])
+
+    r, a, b = proc.rate_shape, proc.buy_death_a, proc.buy_death_b
+    alpha = proc.rate_shape / (proc.rate_mean * np.array([c.rate_mult for c in spec.channels])[chan])
+    z = h / (alpha + T + h)
+    body = 1 - ((alpha + T) / (alpha + T + h)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+    odds = np.where(x > 0, a / np.maximum(b + x - 1, 1e-9) * ((alpha + T) / (alpha + t_x)) ** (r + x), 0.0)
+    odds = np.where(last_ticket > last, 0.0, odds * (1 - proc.ticket_rate[0]) ** -(T - t_x))
+    expected_days = (a + b + x - 1) / (a - 1) * body / (1 + odds)
+
+    orders = world.orders
+    seen = orders.day <= as_of
+    key, inverse = np.unique(orders.customer[seen].astype(np.int64) * (as_of + 1) + orders.day[seen],
+                             return_inverse=True)
+    day_total = np.bincount(inverse, orders.revenue[seen])
+    opos = np.searchsorted(rows, key // (as_of + 1))
+    value_mult = np.array([c.value_mult for c in spec.channels])[chan]
+    n_days = np.bincount(opos, minlength=rows.size)
+    totals = np.bincount(opos, day_total / value_mult[opos], minlength=rows.size)
+    value = value_mult * proc.gg_p * (proc.gg_v + totals) / (proc.gg_p * n_days + proc.gg_q - 1)
+    mean_discount = (1.1 ** (-np.arange(1, h + 1) / 365)).mean()
+    closed_ltv = expected_days * value * (1 - proc.cost_ratio) * mean_discount
+
+    keep = on_signup & (np.array([c.death_mult for c in spec.channels])[chan] == 1)
+    assert keep.sum() > 2_000
+    for got, want in ((ceiling.orders, expected_days), (ceiling.ltv, closed_ltv)):
+        assert spearmanr(got[keep], want[keep])[0] > 0.99
+        assert abs(got[keep].sum() / want[keep].sum() - 1) < 0.03
+    assert np.median(np.abs(ceiling.orders[keep] / expected_days[keep] - 1)) < 0.05
+    again = observable_ceiling(np.random.default_rng(1), spec, tl, cust.signup_day, cust.channel, hist,
+                               world.orders, rows, 0.1)
+    assert np.abs(again.ltv - ceiling.ltv).sum() < 0.03 * ceiling.ltv.sum()
+    assert np.quantile(ceiling.ess, 0.01) > 8
 
 
 @pytest.mark.parametrize("family", FAMILIES)
