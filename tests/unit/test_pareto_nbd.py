@@ -136,3 +136,4 @@ def test_invalid_inputs_are_rejected():
         pareto_nbd_log_likelihood(np.array(TRUE), np.array([1.0]), np.array([10.0]), np.array([5.0]))
     with pytest.raises(ValueError):
         fit_pareto_nbd(np.array([0.0]), np.array([1.0]), np.array([5.0]), time_unit="week")
+

@@ -35,7 +35,12 @@ def fit_log_parameters(
 
     def objective(log_theta: np.ndarray) -> tuple[float, np.ndarray]:
         theta = np.exp(log_theta)
-        ll, grad = log_likelihood(theta, True)
+        with np.errstate(invalid="ignore", over="ignore"):
+            ll, grad = log_likelihood(theta, True)
+        if not (np.isfinite(ll) and np.all(np.isfinite(grad))):
+            # a special function out of range (NaN): an infinite loss makes the line search
+            # reject the step instead of wandering on NaNs until the iteration limit
+            return np.inf, np.zeros_like(log_theta)
         penalty = penalizer * float(np.sum(theta**2))
         return -ll / total_weight + penalty, -grad / total_weight + 2.0 * penalizer * theta**2
 
