@@ -16,8 +16,17 @@ is a candidate for `orders` only: it is fitted on the same rows as BG/NBD, and w
 the back-test the production Pareto/NBD is fitted on the `score` cutoff. The champion interval is stretched by a split-conformal factor found on the back-test's
 held-out customers (evaluation/conformal.py).
 
-Production models are then fitted on the latest labelled data (labels ending at as_of):
-XGBoost for the targets it is champion of, BG/NBD + Gamma-Gamma on the `score` cutoff.
+Season-aligned training: with a horizon shorter than a year, the latest labels (the last
+horizon) cover other calendar days than the forecast will. When the feature table has the
+`aligned_train` and `aligned` cutoffs (labels on the same calendar days one year earlier),
+the horizon-long back-test also trains XGBoost on `aligned_train`, whose labels fall on the
+calendar days of the `evaluate` labels one year before, as the candidate `xgboost_aligned`.
+Where it wins a target, its production model learns from the `aligned` rows (labels on the
+forecast's calendar days one year earlier) instead of the latest ones.
+
+Production models are then fitted on the latest labelled data (labels ending at as_of), or
+the aligned data for the `xgboost_aligned` champions: XGBoost for the targets it is
+champion of, BG/NBD + Gamma-Gamma on the `score` cutoff.
 """
 
 from __future__ import annotations
@@ -85,6 +94,8 @@ from ltv_pipeline.prediction.probabilistic import (
 BTYD = "bgnbd_gamma_gamma"
 PARETO = "pareto_nbd"
 XGBOOST = "xgboost"
+XGBOOST_ALIGNED = "xgboost_aligned"
+BOOSTED = (XGBOOST, XGBOOST_ALIGNED)
 MIN_TRAIN_CUSTOMERS = 500
 """Fewer labelled customers than this at a cutoff: XGBoost is not trained there."""
 MIN_CLASS_COUNT = 25
@@ -267,6 +278,10 @@ class Backtest:
     notes: list[str]
     labelled_days: int = 0
     """Label window of `labelled` (0: the back-test's window)."""
+    aligned_train: pl.DataFrame | None = None
+    """Training rows whose labels fall on the `evaluate` labels' calendar days a year earlier."""
+    aligned: pl.DataFrame | None = None
+    """Production rows whose labels fall on the forecast's calendar days a year earlier."""
 
 
 def _role(features: pl.DataFrame, role: str) -> pl.DataFrame:
@@ -279,6 +294,9 @@ def _split_for_backtest(features: pl.DataFrame, horizon_days: int) -> Backtest:
     long_ok = not evaluate.is_empty() and train.height > 0 and _trainable(train) is None
     window_ok = not window_evaluate.is_empty() and window_train.height > 0 and _trainable(window_train) is None
     if long_ok and (not window_ok or train.height >= LONG_BACKTEST_SHARE * evaluate.height):
+        aligned_train, aligned = _role(features, "aligned_train"), _role(features, "aligned")
+        if _trainable(aligned_train) is None and _trainable(aligned) is None:
+            return Backtest("out_of_time", train, evaluate, evaluate, horizon_days, [], 0, aligned_train, aligned)
         return Backtest("out_of_time", train, evaluate, evaluate, horizon_days, [])
     if window_ok:
         days = int(window_evaluate["label_days"][0])
@@ -345,13 +363,15 @@ def train_and_backtest(
             boosted = _fit_boosted(
                 train_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
             )
-            ltv_pred = predict_ltv(boosted["ltv"], eval_frame)
-            band = tuple(ltv_pred[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
-            churn = predict_churn(boosted["churn"], eval_frame)["churn_probability"].to_numpy()
-            orders = predict_orders(boosted["orders"], eval_frame)["predicted_orders"].to_numpy()
-            _score_candidate(results, deciles, calibration, bands, XGBOOST, actual, band, churn, orders)
+            _score_boosted(results, deciles, calibration, bands, XGBOOST, actual, boosted, eval_frame)
         else:
             notes.append(f"XGBoost not back-tested: {reason}")
+        if bt.aligned_train is not None:
+            aligned_frame = _with_btyd_features(fit_btyd(bt.aligned_train, window), bt.aligned_train, window, rate)
+            boosted = _fit_boosted(
+                aligned_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
+            )
+            _score_boosted(results, deciles, calibration, bands, XGBOOST_ALIGNED, actual, boosted, eval_frame)
 
     champions = {target: pick_champion(models, target) or BTYD for target, models in results.items() if models}
     champions = {target: champions.get(target, BTYD) for target in ("ltv", "churn", "orders")}
@@ -364,6 +384,13 @@ def train_and_backtest(
     pareto_final = fit_pareto(_role(features, "score")) if champions["orders"] == PARETO else None
     production: dict[str, BoostedModel] = {}
     boosted_targets = tuple(t for t, champion in champions.items() if champion == XGBOOST)
+    aligned_targets = tuple(t for t, champion in champions.items() if champion == XGBOOST_ALIGNED)
+    if aligned_targets and bt.aligned is not None:
+        # Labels on the forecast's calendar days one year earlier, BTYD features from a fit on those rows.
+        aligned_frame = _with_btyd_features(fit_btyd(bt.aligned, window), bt.aligned, window, rate)
+        production |= _fit_boosted(
+            aligned_frame, aligned_targets, horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
+        )
     if boosted_targets and btyd_eval is not None:
         # The production models learn from the labels up to as_of, with BTYD features from
         # the fit on those same rows: the back-test's `btyd_eval`, and out of time its
@@ -375,7 +402,7 @@ def train_and_backtest(
             label_frame = eval_frame
         else:
             label_frame = _with_btyd_features(btyd_eval, bt.labelled, window, rate)
-        production = _fit_boosted(
+        production |= _fit_boosted(
             label_frame, boosted_targets, horizon_days=label_days, as_of=as_of, sample_size=sample_size, config=config,
         )
     return TrainedModels(
@@ -384,6 +411,15 @@ def train_and_backtest(
         orders_model=production.get("orders"), label_days=bt.labelled_days or window, interval_stretch=stretch,
         evaluation=evaluation, deciles=deciles, calibration=calibration, notes=notes, pareto_nbd=pareto_final,
     )
+
+
+def _score_boosted(results, deciles, calibration, bands, name: str, actual, boosted: dict[str, BoostedModel], frame: pl.DataFrame) -> None:
+    """Record the back-test figures of one set of boosted models predicting `frame`."""
+    ltv_pred = predict_ltv(boosted["ltv"], frame)
+    band = tuple(ltv_pred[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
+    churn = predict_churn(boosted["churn"], frame)["churn_probability"].to_numpy()
+    orders = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy()
+    _score_candidate(results, deciles, calibration, bands, name, actual, band, churn, orders)
 
 
 def _score_candidate(results, deciles, calibration, bands, name: str, actual: dict[str, np.ndarray], band, churn, orders) -> None:
@@ -448,7 +484,7 @@ def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFra
     boosted = {
         target: model
         for target, model in (("ltv", models.ltv_model), ("churn", models.churn_model), ("orders", models.orders_model))
-        if model is not None and models.champions.get(target) == XGBOOST
+        if model is not None and models.champions.get(target) in BOOSTED
     }
     # The BTYD interval (a Monte Carlo run) is only computed where it is published.
     btyd = predict_btyd(models.btyd, rows, horizon_days=horizon, annual_discount_rate=rate, with_interval="ltv" not in boosted)
