@@ -331,6 +331,7 @@ def train_and_backtest(
     deciles: dict[str, pl.DataFrame] = {}
     calibration: dict[str, pl.DataFrame] = {}
     bands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    churns: dict[str, np.ndarray] = {}
 
     btyd_eval = eval_frame = None
     if bt.kind is not None:
@@ -344,7 +345,7 @@ def train_and_backtest(
             "orders": bt.evaluate["label_orders"].cast(pl.Float64).to_numpy(),
         }
         btyd_band = tuple(btyd_preds[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
-        _score_candidate(results, deciles, calibration, bands, BTYD, actual, btyd_band, btyd_preds["churn_probability"].to_numpy(), btyd_preds["predicted_orders"].to_numpy())
+        _score_candidate(results, deciles, calibration, bands, churns, BTYD, actual, btyd_band, btyd_preds["churn_probability"].to_numpy(), btyd_preds["predicted_orders"].to_numpy())
         try:
             pareto_eval = fit_pareto(bt.evaluate if bt.kind == "out_of_time" else bt.labelled)
             pareto_orders = predict_pareto_orders(pareto_eval, bt.evaluate, window)
@@ -363,7 +364,7 @@ def train_and_backtest(
             boosted = _fit_boosted(
                 train_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
             )
-            _score_boosted(results, deciles, calibration, bands, XGBOOST, actual, boosted, eval_frame)
+            _score_boosted(results, deciles, calibration, bands, churns, XGBOOST, actual, boosted, eval_frame)
         else:
             notes.append(f"XGBoost not back-tested: {reason}")
         if bt.aligned_train is not None:
@@ -371,13 +372,18 @@ def train_and_backtest(
             boosted = _fit_boosted(
                 aligned_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
             )
-            _score_boosted(results, deciles, calibration, bands, XGBOOST_ALIGNED, actual, boosted, eval_frame)
+            _score_boosted(results, deciles, calibration, bands, churns, XGBOOST_ALIGNED, actual, boosted, eval_frame)
 
     champions = {target: pick_champion(models, target) or BTYD for target, models in results.items() if models}
     champions = {target: champions.get(target, BTYD) for target in ("ltv", "churn", "orders")}
     stretch = 1.0
     if champions["ltv"] in bands:
-        stretch = conformal_stretch(actual["ltv"], *bands[champions["ltv"]])
+        # Calibrated on the band as published: with 0 inside it wherever the churn
+        # champion's probability of no order gives the value an atom at 0.
+        churn_champion = churns.get(champions["churn"], churns.get(BTYD))
+        if champions["churn"] == RECENCY:
+            churn_champion = np.clip(recency_churn_score(bt.evaluate, window), 0, 1)
+        stretch = conformal_stretch(actual["ltv"], *bands[champions["ltv"]], churn_probability=churn_champion)
     evaluation = model_evaluation_table(as_of, bt.kind, results) if bt.kind else _empty_evaluation()
 
     btyd_final = fit_btyd(_role(features, "score"), horizon_days)
@@ -413,22 +419,24 @@ def train_and_backtest(
     )
 
 
-def _score_boosted(results, deciles, calibration, bands, name: str, actual, boosted: dict[str, BoostedModel], frame: pl.DataFrame) -> None:
+def _score_boosted(results, deciles, calibration, bands, churns, name: str, actual, boosted: dict[str, BoostedModel], frame: pl.DataFrame) -> None:
     """Record the back-test figures of one set of boosted models predicting `frame`."""
     ltv_pred = predict_ltv(boosted["ltv"], frame)
     band = tuple(ltv_pred[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
     churn = predict_churn(boosted["churn"], frame)["churn_probability"].to_numpy()
     orders = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy()
-    _score_candidate(results, deciles, calibration, bands, name, actual, band, churn, orders)
+    _score_candidate(results, deciles, calibration, bands, churns, name, actual, band, churn, orders)
 
 
-def _score_candidate(results, deciles, calibration, bands, name: str, actual: dict[str, np.ndarray], band, churn, orders) -> None:
-    """Record one candidate's back-test figures for the three targets."""
+def _score_candidate(results, deciles, calibration, bands, churns, name: str, actual: dict[str, np.ndarray], band, churn, orders) -> None:
+    """Record one candidate's back-test figures for the three targets (and its churn
+    probabilities, which place the zero atom in the calibrated interval)."""
     has_band = bool(np.all(np.isfinite(band[1])) and np.all(np.isfinite(band[2])))
     results["ltv"][name] = ltv_metrics(actual["ltv"], *(band if has_band else band[:1]))
     results["churn"][name] = churn_metrics(actual["churn"], churn)
     results["orders"][name] = orders_metrics(actual["orders"], orders)
     calibration[name] = calibration_table(actual["churn"], churn)
+    churns[name] = np.asarray(churn, dtype=np.float64)
     deciles[name] = decile_table(actual["ltv"], band[0])
     if has_band:
         bands[name] = band
@@ -476,7 +484,8 @@ def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFra
     is predicted_ltv, p_alive the probability of being active that agrees with the churn
     probability (prediction/consistency.py), the next-order date BG/NBD's. A baseline
     champion has no interval of its own: the BG/NBD interval is kept then. The interval is
-    finally stretched by the back-test's conformal factor.
+    finally stretched by the back-test's conformal factor, and starts at 0 wherever the
+    published churn probability puts an atom at 0 inside it (evaluation/conformal.py).
     """
     rows = _role(features, "score")
     horizon, rate = models.horizon_days, models.annual_discount_rate
@@ -515,7 +524,7 @@ def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFra
     if np.isnan(lower).all():
         lower = upper = np.full(ltv.size, None)
     else:
-        lower, upper = stretch_band(ltv, lower, upper, models.interval_stretch)
+        lower, upper = stretch_band(ltv, lower, upper, models.interval_stretch, churn_probability=churn)
     share = margin_share(rows)
     return btyd.select("customer_id").with_columns(
         pl.Series("predicted_orders", orders, dtype=pl.Float64),
