@@ -16,8 +16,17 @@ is a candidate for `orders` only: it is fitted on the same rows as BG/NBD, and w
 the back-test the production Pareto/NBD is fitted on the `score` cutoff. The champion interval is stretched by a split-conformal factor found on the back-test's
 held-out customers (evaluation/conformal.py).
 
-Production models are then fitted on the latest labelled data (labels ending at as_of):
-XGBoost for the targets it is champion of, BG/NBD + Gamma-Gamma on the `score` cutoff.
+Season-aligned training: with a horizon shorter than a year, the latest labels (the last
+horizon) cover other calendar days than the forecast will. When the feature table has the
+`aligned_train` and `aligned` cutoffs (labels on the same calendar days one year earlier),
+the horizon-long back-test also trains XGBoost on `aligned_train`, whose labels fall on the
+calendar days of the `evaluate` labels one year before, as the candidate `xgboost_aligned`.
+Where it wins a target, its production model learns from the `aligned` rows (labels on the
+forecast's calendar days one year earlier) instead of the latest ones.
+
+Production models are then fitted on the latest labelled data (labels ending at as_of), or
+the aligned data for the `xgboost_aligned` champions: XGBoost for the targets it is
+champion of, BG/NBD + Gamma-Gamma on the `score` cutoff.
 """
 
 from __future__ import annotations
@@ -85,6 +94,8 @@ from ltv_pipeline.prediction.probabilistic import (
 BTYD = "bgnbd_gamma_gamma"
 PARETO = "pareto_nbd"
 XGBOOST = "xgboost"
+XGBOOST_ALIGNED = "xgboost_aligned"
+BOOSTED = (XGBOOST, XGBOOST_ALIGNED)
 MIN_TRAIN_CUSTOMERS = 500
 """Fewer labelled customers than this at a cutoff: XGBoost is not trained there."""
 MIN_CLASS_COUNT = 25
@@ -267,6 +278,10 @@ class Backtest:
     notes: list[str]
     labelled_days: int = 0
     """Label window of `labelled` (0: the back-test's window)."""
+    aligned_train: pl.DataFrame | None = None
+    """Training rows whose labels fall on the `evaluate` labels' calendar days a year earlier."""
+    aligned: pl.DataFrame | None = None
+    """Production rows whose labels fall on the forecast's calendar days a year earlier."""
 
 
 def _role(features: pl.DataFrame, role: str) -> pl.DataFrame:
@@ -279,6 +294,9 @@ def _split_for_backtest(features: pl.DataFrame, horizon_days: int) -> Backtest:
     long_ok = not evaluate.is_empty() and train.height > 0 and _trainable(train) is None
     window_ok = not window_evaluate.is_empty() and window_train.height > 0 and _trainable(window_train) is None
     if long_ok and (not window_ok or train.height >= LONG_BACKTEST_SHARE * evaluate.height):
+        aligned_train, aligned = _role(features, "aligned_train"), _role(features, "aligned")
+        if _trainable(aligned_train) is None and _trainable(aligned) is None:
+            return Backtest("out_of_time", train, evaluate, evaluate, horizon_days, [], 0, aligned_train, aligned)
         return Backtest("out_of_time", train, evaluate, evaluate, horizon_days, [])
     if window_ok:
         days = int(window_evaluate["label_days"][0])
@@ -313,6 +331,7 @@ def train_and_backtest(
     deciles: dict[str, pl.DataFrame] = {}
     calibration: dict[str, pl.DataFrame] = {}
     bands: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    churns: dict[str, np.ndarray] = {}
 
     btyd_eval = eval_frame = None
     if bt.kind is not None:
@@ -326,7 +345,7 @@ def train_and_backtest(
             "orders": bt.evaluate["label_orders"].cast(pl.Float64).to_numpy(),
         }
         btyd_band = tuple(btyd_preds[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
-        _score_candidate(results, deciles, calibration, bands, BTYD, actual, btyd_band, btyd_preds["churn_probability"].to_numpy(), btyd_preds["predicted_orders"].to_numpy())
+        _score_candidate(results, deciles, calibration, bands, churns, BTYD, actual, btyd_band, btyd_preds["churn_probability"].to_numpy(), btyd_preds["predicted_orders"].to_numpy())
         try:
             pareto_eval = fit_pareto(bt.evaluate if bt.kind == "out_of_time" else bt.labelled)
             pareto_orders = predict_pareto_orders(pareto_eval, bt.evaluate, window)
@@ -345,25 +364,39 @@ def train_and_backtest(
             boosted = _fit_boosted(
                 train_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
             )
-            ltv_pred = predict_ltv(boosted["ltv"], eval_frame)
-            band = tuple(ltv_pred[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
-            churn = predict_churn(boosted["churn"], eval_frame)["churn_probability"].to_numpy()
-            orders = predict_orders(boosted["orders"], eval_frame)["predicted_orders"].to_numpy()
-            _score_candidate(results, deciles, calibration, bands, XGBOOST, actual, band, churn, orders)
+            _score_boosted(results, deciles, calibration, bands, churns, XGBOOST, actual, boosted, eval_frame)
         else:
             notes.append(f"XGBoost not back-tested: {reason}")
+        if bt.aligned_train is not None:
+            aligned_frame = _with_btyd_features(fit_btyd(bt.aligned_train, window), bt.aligned_train, window, rate)
+            boosted = _fit_boosted(
+                aligned_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
+            )
+            _score_boosted(results, deciles, calibration, bands, churns, XGBOOST_ALIGNED, actual, boosted, eval_frame)
 
     champions = {target: pick_champion(models, target) or BTYD for target, models in results.items() if models}
     champions = {target: champions.get(target, BTYD) for target in ("ltv", "churn", "orders")}
     stretch = 1.0
     if champions["ltv"] in bands:
-        stretch = conformal_stretch(actual["ltv"], *bands[champions["ltv"]])
+        # Calibrated on the band as published: with 0 inside it wherever the churn
+        # champion's probability of no order gives the value an atom at 0.
+        churn_champion = churns.get(champions["churn"], churns.get(BTYD))
+        if champions["churn"] == RECENCY:
+            churn_champion = np.clip(recency_churn_score(bt.evaluate, window), 0, 1)
+        stretch = conformal_stretch(actual["ltv"], *bands[champions["ltv"]], churn_probability=churn_champion)
     evaluation = model_evaluation_table(as_of, bt.kind, results) if bt.kind else _empty_evaluation()
 
     btyd_final = fit_btyd(_role(features, "score"), horizon_days)
     pareto_final = fit_pareto(_role(features, "score")) if champions["orders"] == PARETO else None
     production: dict[str, BoostedModel] = {}
     boosted_targets = tuple(t for t, champion in champions.items() if champion == XGBOOST)
+    aligned_targets = tuple(t for t, champion in champions.items() if champion == XGBOOST_ALIGNED)
+    if aligned_targets and bt.aligned is not None:
+        # Labels on the forecast's calendar days one year earlier, BTYD features from a fit on those rows.
+        aligned_frame = _with_btyd_features(fit_btyd(bt.aligned, window), bt.aligned, window, rate)
+        production |= _fit_boosted(
+            aligned_frame, aligned_targets, horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
+        )
     if boosted_targets and btyd_eval is not None:
         # The production models learn from the labels up to as_of, with BTYD features from
         # the fit on those same rows: the back-test's `btyd_eval`, and out of time its
@@ -375,7 +408,7 @@ def train_and_backtest(
             label_frame = eval_frame
         else:
             label_frame = _with_btyd_features(btyd_eval, bt.labelled, window, rate)
-        production = _fit_boosted(
+        production |= _fit_boosted(
             label_frame, boosted_targets, horizon_days=label_days, as_of=as_of, sample_size=sample_size, config=config,
         )
     return TrainedModels(
@@ -386,13 +419,24 @@ def train_and_backtest(
     )
 
 
-def _score_candidate(results, deciles, calibration, bands, name: str, actual: dict[str, np.ndarray], band, churn, orders) -> None:
-    """Record one candidate's back-test figures for the three targets."""
+def _score_boosted(results, deciles, calibration, bands, churns, name: str, actual, boosted: dict[str, BoostedModel], frame: pl.DataFrame) -> None:
+    """Record the back-test figures of one set of boosted models predicting `frame`."""
+    ltv_pred = predict_ltv(boosted["ltv"], frame)
+    band = tuple(ltv_pred[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
+    churn = predict_churn(boosted["churn"], frame)["churn_probability"].to_numpy()
+    orders = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy()
+    _score_candidate(results, deciles, calibration, bands, churns, name, actual, band, churn, orders)
+
+
+def _score_candidate(results, deciles, calibration, bands, churns, name: str, actual: dict[str, np.ndarray], band, churn, orders) -> None:
+    """Record one candidate's back-test figures for the three targets (and its churn
+    probabilities, which place the zero atom in the calibrated interval)."""
     has_band = bool(np.all(np.isfinite(band[1])) and np.all(np.isfinite(band[2])))
     results["ltv"][name] = ltv_metrics(actual["ltv"], *(band if has_band else band[:1]))
     results["churn"][name] = churn_metrics(actual["churn"], churn)
     results["orders"][name] = orders_metrics(actual["orders"], orders)
     calibration[name] = calibration_table(actual["churn"], churn)
+    churns[name] = np.asarray(churn, dtype=np.float64)
     deciles[name] = decile_table(actual["ltv"], band[0])
     if has_band:
         bands[name] = band
@@ -440,7 +484,8 @@ def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFra
     is predicted_ltv, p_alive the probability of being active that agrees with the churn
     probability (prediction/consistency.py), the next-order date BG/NBD's. A baseline
     champion has no interval of its own: the BG/NBD interval is kept then. The interval is
-    finally stretched by the back-test's conformal factor.
+    finally stretched by the back-test's conformal factor, and starts at 0 wherever the
+    published churn probability puts an atom at 0 inside it (evaluation/conformal.py).
     """
     rows = _role(features, "score")
     horizon, rate = models.horizon_days, models.annual_discount_rate
@@ -448,7 +493,7 @@ def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFra
     boosted = {
         target: model
         for target, model in (("ltv", models.ltv_model), ("churn", models.churn_model), ("orders", models.orders_model))
-        if model is not None and models.champions.get(target) == XGBOOST
+        if model is not None and models.champions.get(target) in BOOSTED
     }
     # The BTYD interval (a Monte Carlo run) is only computed where it is published.
     btyd = predict_btyd(models.btyd, rows, horizon_days=horizon, annual_discount_rate=rate, with_interval="ltv" not in boosted)
@@ -479,7 +524,7 @@ def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFra
     if np.isnan(lower).all():
         lower = upper = np.full(ltv.size, None)
     else:
-        lower, upper = stretch_band(ltv, lower, upper, models.interval_stretch)
+        lower, upper = stretch_band(ltv, lower, upper, models.interval_stretch, churn_probability=churn)
     share = margin_share(rows)
     return btyd.select("customer_id").with_columns(
         pl.Series("predicted_orders", orders, dtype=pl.Float64),

@@ -36,6 +36,30 @@ def test_a_conformal_stretch_widens_a_too_narrow_band():
     assert 0.78 <= interval_coverage(actual[10_000:], lo, hi) <= 0.82
 
 
+def test_the_zero_atom_restores_coverage_where_likely_non_buyers_get_a_band_above_zero():
+    rng = np.random.default_rng(5)
+    n = 40_000
+    churn = rng.beta(3.0, 2.0, n)  # probability of no order in the horizon, most customers above 0.1
+    mean_if_buying = rng.gamma(2.0, 60.0, n)
+    actual = np.where(rng.random(n) < churn, 0.0, rng.gamma(3.0, mean_if_buying / 3.0))
+    point = (1.0 - churn) * mean_if_buying
+    # a band learnt on the expected value: its lower end sits above 0 for every customer
+    lower, upper = 0.5 * point, 2.5 * mean_if_buying
+    assert (lower > 0).all()
+    assert interval_coverage(actual, lower, upper) < 0.45
+    calib, new = slice(0, n // 2), slice(n // 2, None)
+    t = conformal_stretch(actual[calib], point[calib], lower[calib], upper[calib], 0.8, churn[calib])
+    lo, hi = stretch_band(point[new], lower[new], upper[new], t, churn_probability=churn[new])
+    assert 0.78 <= interval_coverage(actual[new], lo, hi) <= 0.82
+    assert (lo[churn[new] >= 0.1] == 0.0).all()
+    assert (lo[churn[new] < 0.1] > 0.0).all()
+    # without the atom every zero needs the one stretch that pulls its lower end down to 0,
+    # so the plain calibration jumps past the level to covering nearly everyone
+    t_plain = conformal_stretch(actual[calib], point[calib], lower[calib], upper[calib], 0.8)
+    lo_plain, hi_plain = stretch_band(point[new], lower[new], upper[new], t_plain)
+    assert interval_coverage(actual[new], lo_plain, hi_plain) > 0.95
+
+
 def test_the_orders_champion_is_the_lowest_mae():
     results = {
         "bgnbd_gamma_gamma": {"mae": 0.80, "total_error_pct": -12.0},

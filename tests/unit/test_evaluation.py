@@ -210,6 +210,20 @@ def test_ltv_model_that_gets_the_total_worse_than_a_baseline_is_not_champion():
     assert pick_champion(results, "ltv") == "btyd"
 
 
+def test_a_baseline_whose_total_lands_closer_by_luck_does_not_bar_a_total_within_tolerance():
+    lucky = {**LTV_BASELINES, LAST_PERIOD: {"normalized_gini": 0.63, "spearman": 0.52, "abs_total_error_pct": 1.6}}
+    results = {
+        **lucky,
+        "xgb_aligned": {"normalized_gini": 0.73, "spearman": 0.58, "abs_total_error_pct": 3.3},
+        "xgb_latest": {"normalized_gini": 0.74, "spearman": 0.59, "abs_total_error_pct": 46.0},
+        "btyd": {"normalized_gini": 0.69, "spearman": 0.58, "abs_total_error_pct": 1.2},
+    }
+    assert pick_champion(results, "ltv") == "xgb_aligned"
+    # beyond the tolerance the best baseline's total is the bar again
+    results["xgb_aligned"]["abs_total_error_pct"] = 11.0
+    assert pick_champion(results, "ltv") == "btyd"
+
+
 def test_ltv_model_that_loses_to_the_baseline_is_not_champion():
     results = {
         **LTV_BASELINES,

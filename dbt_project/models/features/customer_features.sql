@@ -6,6 +6,14 @@
       evaluate = as_of - horizon_days      the back-test: features here, labels up to as_of
       train    = as_of - 2 * horizon_days  training rows for the back-tested models
 
+    With a horizon shorter than a year, two season-aligned cutoffs whose label windows cover
+    the same calendar days one year earlier (labels horizon_days long):
+
+      aligned        = as_of - 365                 production rows whose labels show the
+                                                    season the forecast will meet
+      aligned_train  = as_of - horizon_days - 365  their back-test twin: labels on the same
+                                                    calendar days as the `evaluate` labels
+
     A cutoff is kept only when some customer had ordered by then. The purchase-model
     statistics follow the BG/NBD convention: orders on the same calendar day are one
     transaction (a "purchase day"); frequency counts repeat purchase days; recency and T
@@ -86,6 +94,12 @@ cutoffs as (
     select 'window_evaluate', {{ add_days('-1 * window_days', as_of_date()) }}, window_days from window_length
     union all
     select 'window_train', {{ add_days('-2 * window_days', as_of_date()) }}, window_days from window_length
+    {%- if horizon_days < 365 %}
+    union all
+    select 'aligned', {{ add_days(-365, as_of_date()) }}, {{ horizon_days }}
+    union all
+    select 'aligned_train', {{ add_days(-1 * (horizon_days + 365), as_of_date()) }}, {{ horizon_days }}
+    {%- endif %}
     {%- endif %}
 
 ),

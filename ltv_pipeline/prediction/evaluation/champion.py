@@ -6,8 +6,11 @@ For each target, on one back-test:
   `spearman` is strictly higher than the best baseline's (the Gini of a baseline that
   predicts 0 for most customers is carried by a few large values, so it is no bar on small
   bases), and whose `abs_total_error_pct` (how far the predicted total is from the actual
-  total) is not higher than the best baseline's: budget and retention decisions add customer
-  values up, so a model that ranks well but gets the total badly wrong must not drive them.
+  total) is not higher than the best baseline's or than `TOTAL_ERROR_TOLERANCE` percent:
+  budget and retention decisions add customer values up, so a model that ranks well but gets
+  the total badly wrong must not drive them; a total within the tolerance is good enough,
+  so a baseline whose total happens to land closer (a naive repeat of the last period when
+  seasonality and decay cancel out over one window) does not bar a better-ranking model.
 - **churn**: the candidate with the highest `roc_auc`, among the candidates whose `roc_auc`
   is strictly higher than the best baseline's and whose `brier` is not higher than the best
   (lowest) baseline's.
@@ -44,6 +47,11 @@ class ChampionRule:
     lower_is_better: bool = False
 
 
+TOTAL_ERROR_TOLERANCE = 10.0
+"""An LTV candidate's abs total error (percent) within this passes the baseline bar."""
+BAR_FLOORS: dict[str, float] = {"abs_total_error_pct": TOTAL_ERROR_TOLERANCE}
+"""Lower-is-better bars never stricter than these values."""
+
 RULES: dict[str, ChampionRule] = {
     "ltv": ChampionRule("normalized_gini", ("spearman",), ("abs_total_error_pct",)),
     "churn": ChampionRule("roc_auc", ("roc_auc",), ("brier",)),
@@ -78,6 +86,7 @@ def pick_champion(results: Mapping[str, Mapping[str, float]], target: Target) ->
 
     highs = {metric: best_baseline(metric, max) for metric in rule.must_beat}
     lows = {metric: best_baseline(metric, min) for metric in rule.not_worse_than}
+    lows = {k: max(bar, BAR_FLOORS[k]) if k in BAR_FLOORS and not math.isnan(bar) else bar for k, bar in lows.items()}
 
     def eligible(model: str) -> bool:
         metrics = results[model]

@@ -1,0 +1,86 @@
+"""Season-aligned training (prediction/training.py): with a horizon shorter than a year, the
+back-test pits boosted models trained on the latest labels against ones trained on labels
+from the same calendar days a year earlier, and the winner's production model learns from
+the rows whose labels show the season the forecast will meet."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from ltv_feature_sim import simulate_features
+
+from ltv_pipeline.prediction.boosted import BoostConfig
+from ltv_pipeline.prediction.training import XGBOOST, XGBOOST_ALIGNED, score_customers, train_and_backtest
+
+AS_OF = date(2024, 12, 31)
+HORIZON = 180
+PEAK = 2.5
+"""Label margin multiplier of a label window in the second half of a year (the peak season)."""
+
+
+def _rows(role: str, days_before: int, seed: int, peak: bool) -> pl.DataFrame:
+    """One cutoff's rows with every feature the trainer reads; a peak-season label window
+    multiplies the future margin (the customers' features cannot tell)."""
+    cutoff = AS_OF - timedelta(days=days_before)
+    frame = simulate_features(2_500, seed=seed, horizon_days=HORIZON, cutoff=cutoff)
+    scale = PEAK if peak else 1.0
+    return frame.with_columns(
+        cutoff_role=pl.lit(role),
+        customer_id=pl.col("customer_id") + f"-{role}",
+        n_purchase_days=pl.col("frequency") + 1,
+        btyd_recency=pl.col("tenure_days") - pl.col("recency_days"),
+        btyd_monetary=pl.col("monetary_mean"),
+        total_net_revenue=pl.col("total_margin") * 2.0,
+        first_order_margin=pl.col("first_order_value") * 0.5,
+        orders_first_30d=pl.lit(1),
+        days_since_ticket=pl.lit(None, pl.Float64),
+        days_since_low_csat=pl.lit(None, pl.Float64),
+        label_margin=pl.col("label_margin") * scale,
+        label_orders=(1 - pl.col("label_churn")).cast(pl.Int64),
+        label_days=pl.lit(None if role == "score" else HORIZON, pl.Int32),
+    )
+
+
+@pytest.fixture(scope="module")
+def features() -> pl.DataFrame:
+    # Labels of the evaluate cutoff (Jul-Dec) and of aligned_train (Jul-Dec a year
+    # earlier) are in the peak season; those of train and aligned (Jan-Jun) are not.
+    return pl.concat(
+        [
+            _rows("score", 0, 1, False),
+            _rows("evaluate", HORIZON, 2, True),
+            _rows("train", 2 * HORIZON, 3, False),
+            _rows("aligned", 365, 4, False),
+            _rows("aligned_train", HORIZON + 365, 5, True),
+        ],
+        how="diagonal_relaxed",
+    )
+
+
+def test_the_back_test_chooses_the_season_aligned_labels_and_production_learns_the_forecasts_season(features):
+    config = BoostConfig(nthread=1, max_rounds=60)
+    models = train_and_backtest(features, as_of=AS_OF, horizon_days=HORIZON, annual_discount_rate=0.1, config=config)
+    ltv = models.evaluation.filter((pl.col("target") == "ltv") & (pl.col("metric") == "total_error_pct"))
+    errors = dict(zip(ltv["model"], ltv["value"], strict=True))
+    # trained on off-season labels, the latest-label model misses the peak the aligned one learnt
+    assert errors[XGBOOST] < -40 and abs(errors[XGBOOST_ALIGNED]) < 15
+    assert models.champions["ltv"] == XGBOOST_ALIGNED
+
+    # the forecast window (Jan-Jun) is off season: production learnt from the aligned rows,
+    # so the published total is near an off-season total, not the latest (peak) labels'
+    scores = score_customers(models, features)
+    off_season = features.filter(pl.col("cutoff_role") == "aligned")["label_margin"].mean()
+    peak = features.filter(pl.col("cutoff_role") == "evaluate")["label_margin"].mean()
+    published = float(np.mean(scores["predicted_ltv"].to_numpy()))
+    assert abs(published / off_season - 1) < 0.2
+    assert published < 0.6 * peak
+
+
+def test_without_aligned_cutoffs_only_the_latest_labels_are_candidates(features):
+    config = BoostConfig(nthread=1, max_rounds=30)
+    latest_only = features.filter(~pl.col("cutoff_role").is_in(["aligned", "aligned_train"]))
+    models = train_and_backtest(latest_only, as_of=AS_OF, horizon_days=HORIZON, annual_discount_rate=0.1, config=config)
+    assert XGBOOST_ALIGNED not in set(models.evaluation["model"])
