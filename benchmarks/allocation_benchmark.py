@@ -26,7 +26,7 @@ from ltv_pipeline.decisions.allocation import (
     optimise_spend,
     spend_grid,
 )
-from ltv_pipeline.decisions.allocation.simulate import SHAPED_CHANNELS, simulate_history
+from ltv_pipeline.decisions.allocation.example_channels import SHAPED_CHANNELS, simulate_history
 
 CHANNELS = SHAPED_CHANNELS["hill"]
 

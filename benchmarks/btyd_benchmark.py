@@ -30,7 +30,7 @@ from ltv_pipeline.prediction.btyd import (
     p_alive,
     rfm_summary,
 )
-from ltv_pipeline.prediction.btyd.simulate import simulate_order_log
+from ltv_pipeline.prediction.btyd.simulation import simulate_order_log
 
 TRUE_BG_DAYS = (0.243, 4.414 * 7, 0.793, 2.426)
 TRUE_GG = (6.25, 3.74, 15.44)

@@ -102,7 +102,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _print_summary(outcome, elapsed: float) -> None:
-    from ltv_pipeline.commands.summary import headline_lines
+    from ltv_pipeline.commands.run_summary import headline_lines
     from ltv_pipeline.core.lake import scan_raw_table
     from ltv_pipeline.core.layout import raw_table_files
     from ltv_pipeline.ingest.sources import SPECS

@@ -50,7 +50,7 @@ def raw_table_files(settings: Settings, source: str) -> list[Path]:
 
     A load that only adds records (the daily case) appends them as a part instead of
     rewriting the table; corrections of stored records and every `MAX_PARTS`-th part
-    consolidate the table into one file again (ingest/table.py). Each record is in exactly
+    consolidate the table into one file again (ingest/raw_table.py). Each record is in exactly
     one file, so the table is the union of the files: dbt reads `raw/<source>/*.parquet`.
     """
     base = raw_table_path(settings, source)

@@ -2,7 +2,7 @@
 
 One call per source. Deliveries are applied in file-name order to the source's current
 records; all outputs are written atomically at the end (the new records as a part of the
-raw table, or the table consolidated: ingest/table.py), the load log last, so a run killed
+raw table, or the table consolidated: ingest/raw_table.py), the load log last, so a run killed
 at any moment leaves the previous good state, and the next run completes the work (records
 of deliveries missing from the log are dropped and re-applied).
 """
@@ -26,9 +26,9 @@ from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.ingest.load_log import append_load_log, loaded_hashes, read_load_log
 from ltv_pipeline.ingest.merge import merge_delivery
 from ltv_pipeline.ingest.privacy import hash_emails
+from ltv_pipeline.ingest.raw_table import RawTable
 from ltv_pipeline.ingest.read import DELIVERY_SUFFIXES, DeliveryRejected, RawDelivery, read_delivery
 from ltv_pipeline.ingest.sources import SPECS, SourceSpec
-from ltv_pipeline.ingest.table import RawTable
 from ltv_pipeline.ingest.validate import validate
 
 REQUIRED_SOURCES = ("orders",)

@@ -42,6 +42,6 @@ spend) do not:
 """
 
 from ltv_pipeline.scenarios.allocation import allocation_gain, allocation_value
-from ltv_pipeline.scenarios.generate import FAMILIES, generate_scenario
+from ltv_pipeline.scenarios.scenario import FAMILIES, generate_scenario
 
 __all__ = ["FAMILIES", "allocation_gain", "allocation_value", "generate_scenario"]

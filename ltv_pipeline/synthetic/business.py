@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from ltv_pipeline.synthetic.customers import Acquired, acquire, expected_new_per_day
-from ltv_pipeline.synthetic.orders import OrderLines, Transactions, order_lines, simulate_transactions
+from ltv_pipeline.synthetic.marketing_spend import CampaignSpend, reference_campaign_spend, scale_spend, spend_table
 from ltv_pipeline.synthetic.params import (
     HORIZON_DAYS,
     BusinessParams,
@@ -26,7 +26,7 @@ from ltv_pipeline.synthetic.params import (
     default_channels,
     scale_channel,
 )
-from ltv_pipeline.synthetic.spend import CampaignSpend, reference_campaign_spend, scale_spend, spend_table
+from ltv_pipeline.synthetic.purchases import OrderLines, Transactions, order_lines, simulate_transactions
 from ltv_pipeline.synthetic.tickets import Tickets, simulate_tickets
 from ltv_pipeline.synthetic.timeline import Timeline, build_timeline
 

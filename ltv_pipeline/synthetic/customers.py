@@ -12,9 +12,9 @@ from datetime import date
 
 import numpy as np
 
+from ltv_pipeline.synthetic.marketing_spend import CampaignSpend
 from ltv_pipeline.synthetic.params import ChannelParams, Population, PurchaseParams, Seasonality
 from ltv_pipeline.synthetic.response import true_new_customers
-from ltv_pipeline.synthetic.spend import CampaignSpend
 from ltv_pipeline.synthetic.timeline import months_and_weekdays, sample_time_of_day
 
 MIN_DROPOUT_PROB = 1e-9

@@ -16,10 +16,10 @@ from pathlib import Path
 import polars as pl
 
 from ltv_pipeline.synthetic.business import World, simulate_business
+from ltv_pipeline.synthetic.ground_truth import customers_truth, truth_document
+from ltv_pipeline.synthetic.landing_tables import IdWidths, customers_table, orders_table, tickets_table
 from ltv_pipeline.synthetic.messy import MessyContext, MessyFile, messy_files
 from ltv_pipeline.synthetic.params import DEFAULT_END, DEFAULT_START
-from ltv_pipeline.synthetic.tables import IdWidths, customers_table, orders_table, tickets_table
-from ltv_pipeline.synthetic.truth import customers_truth, truth_document
 from ltv_pipeline.synthetic.writer import split_periods, write_source
 
 SOURCES = ("orders", "customers", "marketing_spend", "support_tickets")

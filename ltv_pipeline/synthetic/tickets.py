@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ltv_pipeline.synthetic.customers import Acquired
-from ltv_pipeline.synthetic.orders import OrderLines, Transactions
 from ltv_pipeline.synthetic.params import TicketParams
+from ltv_pipeline.synthetic.purchases import OrderLines, Transactions
 
 
 @dataclass(frozen=True)

@@ -27,12 +27,12 @@ from ltv_pipeline.decisions.allocation import (
     optimise_spend,
     spend_grid,
 )
-from ltv_pipeline.decisions.allocation.simulate import (
+from ltv_pipeline.decisions.allocation.example_channels import (
     EXAMPLE_CHANNELS,
     budget_path,
     simulate_history,
 )
-from ltv_pipeline.decisions.allocation.table import payback_days
+from ltv_pipeline.decisions.allocation.plan_table import payback_days
 
 CONTRACT_COLUMNS = [
     "channel", "current_spend", "recommended_spend", "expected_new_customers", "expected_ltv_per_customer",

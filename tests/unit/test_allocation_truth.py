@@ -14,7 +14,7 @@ import pytest
 from allocation_oracle import best_value, captured_share, plan_value
 
 from ltv_pipeline.decisions.allocation import allocate_budget
-from ltv_pipeline.decisions.allocation.simulate import (
+from ltv_pipeline.decisions.allocation.example_channels import (
     SHAPED_CHANNELS,
     TrueChannel,
     budget_path,

@@ -38,7 +38,7 @@ from ltv_pipeline.prediction.btyd import (
     p_alive,
     rfm_summary,
 )
-from ltv_pipeline.prediction.btyd.simulate import (
+from ltv_pipeline.prediction.btyd.simulation import (
     simulate_bgnbd_purchases,
     simulate_order_log,
     simulate_spend,

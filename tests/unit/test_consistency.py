@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from ltv_pipeline.prediction.btyd.simulate import simulate_bgnbd_purchases, simulate_spend
+from ltv_pipeline.prediction.btyd.simulation import simulate_bgnbd_purchases, simulate_spend
 from ltv_pipeline.prediction.consistency import consistent_p_alive, revenue_from_ltv, window_to_horizon
 from ltv_pipeline.prediction.evaluation import conformal_stretch, interval_coverage, pick_champion, stretch_band
 

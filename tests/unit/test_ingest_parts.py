@@ -1,4 +1,4 @@
-"""The raw table as a consolidated file plus appended parts (ingest/table.py).
+"""The raw table as a consolidated file plus appended parts (ingest/raw_table.py).
 
 A load that only adds records writes them as a new part and leaves the stored files alone;
 corrections of stored records, rows of unlogged deliveries and too many parts consolidate
@@ -12,7 +12,7 @@ from datetime import datetime
 import polars as pl
 
 import ltv_pipeline.ingest.loader as loader
-import ltv_pipeline.ingest.table as table
+import ltv_pipeline.ingest.raw_table as table
 from ltv_pipeline.core.layout import raw_table_files, raw_table_path
 
 HEADER = "order_id,customer_id,order_ts,revenue,cost,refund\n"

@@ -20,7 +20,7 @@ from ltv_pipeline.prediction.btyd.pareto_nbd import (
     pareto_nbd_log_likelihood,
     pareto_nbd_p_alive,
 )
-from ltv_pipeline.prediction.btyd.simulate import (
+from ltv_pipeline.prediction.btyd.simulation import (
     simulate_pareto_nbd_purchases,
     summarise_purchases,
 )

@@ -25,8 +25,8 @@ from ltv_pipeline.scenarios.allocation import LOWER, UPPER, plan_value, read_tru
 from ltv_pipeline.scenarios.calendar import rate_by_day, tenure_by_age
 from ltv_pipeline.scenarios.ceiling import observable_ceiling
 from ltv_pipeline.scenarios.expectation import expected_future, purchase_prob
-from ltv_pipeline.scenarios.generate import allocation_truth, build_world
 from ltv_pipeline.scenarios.population import CONTENT, DISSATISFIED, GONE, subset
+from ltv_pipeline.scenarios.scenario import allocation_truth, build_world
 
 N = 2_000
 CONTRACT = {

@@ -7,12 +7,6 @@ series -> curves (forms x adstock, Poisson fits, out-of-time weights, pooling, d
 runs the chain. Plain functions: the Dagster asset only wires them.
 """
 
-from ltv_pipeline.decisions.allocation.curves import (
-    CurveFit,
-    FitOptions,
-    fit_response_curve,
-    fit_response_curves,
-)
 from ltv_pipeline.decisions.allocation.optimise import (
     MODES,
     Optimum,
@@ -20,6 +14,12 @@ from ltv_pipeline.decisions.allocation.optimise import (
     spend_grid,
 )
 from ltv_pipeline.decisions.allocation.plan import Allocation, allocate_budget
+from ltv_pipeline.decisions.allocation.response_curves import (
+    CurveFit,
+    FitOptions,
+    fit_response_curve,
+    fit_response_curves,
+)
 from ltv_pipeline.decisions.allocation.series import current_daily, daily_panel
 
 __all__ = [

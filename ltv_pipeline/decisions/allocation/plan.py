@@ -19,20 +19,20 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ltv_pipeline.decisions.allocation.curves import (
-    CurveFit,
-    FitOptions,
-    fit_response_curves,
-)
 from ltv_pipeline.decisions.allocation.optimise import MODES, Optimum, optimise_spend, spend_grid
-from ltv_pipeline.decisions.allocation.reasons import Move, explain, keep
-from ltv_pipeline.decisions.allocation.series import current_daily, daily_panel
-from ltv_pipeline.decisions.allocation.table import (
+from ltv_pipeline.decisions.allocation.plan_table import (
     channel_table,
     curves_table,
     linear_accrual,
     totals_table,
 )
+from ltv_pipeline.decisions.allocation.reasons import Move, explain, keep
+from ltv_pipeline.decisions.allocation.response_curves import (
+    CurveFit,
+    FitOptions,
+    fit_response_curves,
+)
+from ltv_pipeline.decisions.allocation.series import current_daily, daily_panel
 
 Bounds = tuple[float, float]
 FORM_WORDS = {"exponential": "saturating (exponential) curve", "power": "power-law curve without a ceiling",

@@ -16,7 +16,7 @@ from ltv_pipeline.prediction.boosted.ltv import (
     conformal_offset,
     train_ltv_model,
 )
-from ltv_pipeline.prediction.boosted.orders import train_orders_model
+from ltv_pipeline.prediction.boosted.purchase_count import train_orders_model
 from ltv_pipeline.prediction.boosted.sample import bounded_sample, customer_hash, hash_unit
 from ltv_pipeline.prediction.boosted.score import DEFAULT_CHUNK_ROWS, iter_chunks, predict_churn, predict_ltv, predict_orders
 

@@ -18,7 +18,7 @@ from ltv_pipeline.prediction.boosted.artifact import BoostedModel
 from ltv_pipeline.prediction.boosted.churn import predict_churn_matrix
 from ltv_pipeline.prediction.boosted.design import design_matrix
 from ltv_pipeline.prediction.boosted.ltv import predict_ltv_matrix
-from ltv_pipeline.prediction.boosted.orders import predict_orders_matrix
+from ltv_pipeline.prediction.boosted.purchase_count import predict_orders_matrix
 
 DEFAULT_CHUNK_ROWS = 200_000
 KEY_COLUMNS = ("customer_id", "cutoff_date")

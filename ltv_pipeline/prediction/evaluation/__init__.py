@@ -26,6 +26,12 @@ from ltv_pipeline.prediction.evaluation.churn_metrics import (
     roc_auc,
 )
 from ltv_pipeline.prediction.evaluation.conformal import conformal_stretch, stretch_band
+from ltv_pipeline.prediction.evaluation.evaluation_table import (
+    EVALUATIONS,
+    MODEL_EVALUATION_SCHEMA,
+    Evaluation,
+    model_evaluation_table,
+)
 from ltv_pipeline.prediction.evaluation.ltv_metrics import (
     decile_mape_pct,
     decile_table,
@@ -38,12 +44,6 @@ from ltv_pipeline.prediction.evaluation.ltv_metrics import (
     total_error_pct,
 )
 from ltv_pipeline.prediction.evaluation.orders_metrics import orders_metrics, pearson
-from ltv_pipeline.prediction.evaluation.table import (
-    EVALUATIONS,
-    MODEL_EVALUATION_SCHEMA,
-    Evaluation,
-    model_evaluation_table,
-)
 
 __all__ = [
     "CLASSIC_FORMULA",

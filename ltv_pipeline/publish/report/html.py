@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 
 from ltv_pipeline.publish.report.headline import headline
+from ltv_pipeline.publish.report.html_tables import tables_for
 from ltv_pipeline.publish.report.sections import CHARTS, ReportInputs, chart_outcomes
-from ltv_pipeline.publish.report.tables import tables_for
 
 CSS = """
 :root { --ink: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #2f6db5; --bg: #f5f7fa; }

@@ -31,8 +31,8 @@ from collections.abc import Mapping
 import numpy as np
 import polars as pl
 
-from ltv_pipeline.decisions.allocation.curves import CurveFit
 from ltv_pipeline.decisions.allocation.forms import FORMS
+from ltv_pipeline.decisions.allocation.response_curves import CurveFit
 
 FORM_NAMES = tuple(f.name for f in FORMS)
 

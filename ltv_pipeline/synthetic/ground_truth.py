@@ -15,9 +15,9 @@ import numpy as np
 import polars as pl
 
 from ltv_pipeline.synthetic.business import World
+from ltv_pipeline.synthetic.landing_tables import customer_ids, datetimes
 from ltv_pipeline.synthetic.messy import MessyFile
 from ltv_pipeline.synthetic.response import allocation_value, true_new_customers, true_optimal_allocation
-from ltv_pipeline.synthetic.tables import customer_ids, datetimes
 from ltv_pipeline.synthetic.value import (
     daily_discount,
     expected_discounted_transactions,
