@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from ltv_pipeline.core import layout
 from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.ingest.assets import ingest_assets, raw_expectation_checks
 from ltv_pipeline.ingest.sources import SPECS
@@ -44,7 +45,7 @@ def test_materialize_ingest_group_succeeds_with_metadata(messy_business):
 
 def test_every_delivery_matches_the_generators_expected_counts(messy_business):
     root, truth, _, resource = messy_business
-    log = pl.read_parquet(resource.get().load_log_path)
+    log = pl.read_parquet(layout.load_log_path(resource.get()))
     columns = ["status", "rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate"]
     for source, files in truth["deliveries"].items():
         for name, expected in files.items():

@@ -152,4 +152,5 @@ def test_published_table_equals_the_duckdb_runs(runs, table: str) -> None:
 
 
 def test_the_report_rendered_from_the_spark_marts(runs) -> None:
-    assert runs["spark"].report_path.is_file() and runs["spark"].report_path.stat().st_size > 10_000
+    report = layout.report_path(runs["spark"])
+    assert report.is_file() and report.stat().st_size > 10_000
