@@ -9,12 +9,9 @@ trees on the zeros. Two ways to model the zero mass are implemented:
 - `tweedie`: one `reg:tweedie` booster (variance power 1.5), a compound Poisson-gamma
   distribution with an exact zero mass.
 
-`two_part` is the default: on the benchmark's simulated customers (200k trained, 100k new
-customers held out, 58% of them buying nothing) it has the higher normalised Gini (0.849 vs
-0.847), the lower MAE (72.7 vs 73.0) and less than half Tweedie's decile MAPE (4.3% vs
-10.8%), with the same Spearman (0.665) and both totals within about 1%; and its `p_buy`
-part is the readable "will they buy again". `benchmarks/boosted_benchmark.py`
-prints the comparison. Negative labels (refunds larger than the purchases) count as 0 for
+`two_part` is the default: on held-out simulated customers it ranks at least as well as
+Tweedie with a far smaller decile MAPE (docs/performance.md; `benchmarks/boosted_benchmark.py`
+prints the comparison), and its `p_buy` part is the readable "will they buy again". Negative labels (refunds larger than the purchases) count as 0 for
 the point models, which need non-negative targets; they are few and small.
 
 The interval is conformalised quantile regression (Romano et al. 2019): one
@@ -23,8 +20,8 @@ The interval is conformalised quantile regression (Romano et al. 2019): one
 least 80% coverage on new customers from the same distribution whatever the quantile
 booster's errors; the back-test measures it out of time. Like the BTYD interval, it is an
 interval for the customer's realised margin, not for the mean: where a realised 0 is likely
-the band starts at 0 and covers every non-buyer, so coverage sits above 80% (88% on the
-benchmark's held-out customers). The band is finally widened to contain the point estimate
+the band starts at 0 and covers every non-buyer, so coverage sits above 80% (the published
+band is calibrated again out of time, prediction/evaluation/conformal.py). The band is finally widened to contain the point estimate
 where the mean falls outside it (customers very unlikely to buy), which never lowers coverage.
 """
 

@@ -4,12 +4,10 @@ While alive a customer buys at rate lambda ~ Gamma(r, alpha); after each repeat 
 it drops out for good with probability p ~ Beta(a, b). The likelihood of a customer's
 `(x, t_x, T)` has a closed form, so the fit needs no integration and runs on the distinct
 rows of the data with weights. The special functions of `x`, `T` and `t_x` that the
-likelihood needs are evaluated once per distinct value and gathered; on a million simulated
-customers (370k distinct rows) one evaluation with gradient takes about 30 ms and a fit
-about 20 evaluations.
+likelihood needs are evaluated once per distinct value and gathered.
 
 OpenBLAS threads even tiny operations (dot products, L-BFGS-B's 4x4 linear algebra), and
-with the cores busy (an XGBoost fit next door) that made a fit 30x slower. So weighted
+with the cores busy (an XGBoost fit next door) that made a fit many times slower. So weighted
 sums are written `np.sum(a * b)` rather than `a @ b`; the optimiser (btyd/mle.py) runs with
 BLAS limited to one thread.
 """
