@@ -1,4 +1,4 @@
-"""The accuracy targets: which reference they use and how a miss is measured."""
+"""The accuracy targets: which reference each uses, and by how much a miss misses."""
 
 from __future__ import annotations
 
