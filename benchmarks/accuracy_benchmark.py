@@ -112,6 +112,7 @@ def run_scenario(family: str, customers: int, seed: int, history: str, work: Pat
     recommended = dict(zip(allocation["channel"].to_list(), allocation["recommended_spend"].to_list(), strict=True))
     measures["model"]["allocation_gain"] = float(scenarios.allocation_gain(root / "truth", recommended))
     measures.setdefault("oracle", {})["allocation_gain"] = 1.0
+    measures.setdefault("ceiling", {})["allocation_gain"] = float(scenarios.observable_allocation_gain(root / "truth"))
     if not keep:
         shutil.rmtree(root, ignore_errors=True)
     return {

@@ -41,7 +41,7 @@ spend) do not:
   its curve cannot be learned.
 """
 
-from ltv_pipeline.scenarios.allocation import allocation_gain, allocation_value
+from ltv_pipeline.scenarios.allocation import allocation_gain, allocation_value, observable_allocation_gain
 from ltv_pipeline.scenarios.scenario import FAMILIES, generate_scenario
 
-__all__ = ["FAMILIES", "allocation_gain", "allocation_value", "generate_scenario"]
+__all__ = ["FAMILIES", "allocation_gain", "allocation_value", "generate_scenario", "observable_allocation_gain"]

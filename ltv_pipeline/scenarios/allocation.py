@@ -3,7 +3,10 @@
 V(x) = sum over paid channels of (expected new customers at steady daily spend x_c / P
 over the planning period P) x (true LTV of a customer the channel acquires) - sum x_c.
 The best plan maximises V within 0.5x-2x of each channel's current spend, spending at
-most the current total (spending exactly it is the budget optimum). Curves may be
+most the current total (spending exactly it is the budget optimum). The observable best
+plan does the same with every thin channel (spend nearly constant through the history, so
+no data shows its curve) held at its current spend: the most any allocator can be sure to
+gain from what the landing zone shows, the allocation's observable ceiling. Curves may be
 S-shaped, so V need not be concave: a dynamic programme over a fine budget grid finds
 the global optimum and a local solver polishes it.
 """
@@ -57,15 +60,24 @@ def allocation_value(truth_dir: Path, spend: Mapping[str, float]) -> float:
     return plan_value(read_truth(truth_dir), spend)
 
 
-def _grid_optimum(truth: Mapping[str, Any], names: list[str], current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _limits(current: np.ndarray, held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel, the lowest and highest spend a plan may give it."""
+    return np.where(held, current, LOWER * current), np.where(held, current, UPPER * current)
+
+
+def _grid_optimum(truth: Mapping[str, Any], names: list[str], current: np.ndarray,
+                  held: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Global optimum on a budget grid: (plan spending exactly the total, best plan within it)."""
     total = current.sum()
     delta = total / GRID
     dp = np.full(GRID + 1, -np.inf)
     dp[0] = 0.0
     picks = []
-    for name, cur in zip(names, current):
-        units = np.arange(int(np.ceil(LOWER * cur / delta)), min(int(np.floor(UPPER * cur / delta)), GRID) + 1)
+    lows, highs = _limits(current, held)
+    for name, low, high in zip(names, lows, highs):
+        units = np.arange(int(np.ceil(low / delta - 1e-9)), min(int(np.floor(high / delta + 1e-9)), GRID) + 1)
+        if units.size == 0:  # a held spend between two grid points
+            units = np.array([int(round(high / delta))])
         values = _channel_value(truth["allocation"][name], truth["planning_days"], units * delta)
         new, pick = np.full(GRID + 1, -np.inf), np.zeros(GRID + 1, dtype=np.int64)
         for k, v in zip(units, values):
@@ -86,30 +98,34 @@ def _grid_optimum(truth: Mapping[str, Any], names: list[str], current: np.ndarra
     return backtrack(GRID), backtrack(int(np.argmax(dp)))
 
 
-def _polish(truth: Mapping[str, Any], names: list[str], current: np.ndarray, start: np.ndarray,
-            exact: bool) -> np.ndarray:
+def _polish(truth: Mapping[str, Any], names: list[str], current: np.ndarray, held: np.ndarray,
+            start: np.ndarray, exact: bool) -> np.ndarray:
     scale = current.sum()
 
     def negative(z: np.ndarray) -> float:
         return -plan_value(truth, dict(zip(names, z * scale))) / scale
 
     cons = {"type": "eq" if exact else "ineq", "fun": lambda z: 1.0 - z.sum()}
-    bounds = [(LOWER * c / scale, UPPER * c / scale) for c in current]
+    bounds = [(low / scale, high / scale) for low, high in zip(*_limits(current, held))]
+    start = np.clip(start, *_limits(current, held))
     res = minimize(negative, start / scale, method="SLSQP", bounds=bounds, constraints=[cons],
                    options={"ftol": 1e-12, "maxiter": 500})
     z = np.clip(res.x, [b[0] for b in bounds], [b[1] for b in bounds])
     if exact:
-        z = z / z.sum()
+        free = ~held
+        z[free] = z[free] * (1.0 - z[held].sum()) / z[free].sum()
     feasible = z.sum() <= 1 + 1e-9
     return z * scale if feasible and negative(z) < negative(start / scale) else start
 
 
-def true_plans(truth: Mapping[str, Any]) -> Plans:
+def true_plans(truth: Mapping[str, Any], observable: bool = False) -> Plans:
+    """The current, budget-optimal and best plans; `observable`: with thin channels held."""
     names = list(truth["allocation"])
     current = np.array([truth["allocation"][c]["current_spend"] for c in names], dtype=np.float64)
-    budget, best = _grid_optimum(truth, names, current)
-    budget = _polish(truth, names, current, budget, exact=True)
-    best = _polish(truth, names, current, best, exact=False)
+    held = np.array([observable and bool(truth["allocation"][c].get("thin")) for c in names])
+    budget, best = _grid_optimum(truth, names, current, held)
+    budget = _polish(truth, names, current, held, budget, exact=True)
+    best = _polish(truth, names, current, held, best, exact=False)
     if plan_value(truth, dict(zip(names, budget))) > plan_value(truth, dict(zip(names, best))):
         best = budget
     return Plans(*({c: float(v) for c, v in zip(names, x)} for x in (current, budget, best)))
@@ -124,3 +140,10 @@ def allocation_gain(truth_dir: Path, recommended: Mapping[str, float]) -> float:
     if room <= 1e-9 * max(1.0, abs(v_cur)):
         return float("nan")
     return (plan_value(truth, recommended) - v_cur) / room
+
+
+def observable_allocation_gain(truth_dir: Path) -> float:
+    """The observable best plan's `allocation_gain`: 1 without thin channels."""
+    truth = read_truth(truth_dir)
+    plan = true_plans(truth, observable=True).best
+    return allocation_gain(truth_dir, plan)

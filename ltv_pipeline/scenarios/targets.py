@@ -1,8 +1,10 @@
 """The accuracy targets a scenario run is judged by, and by how much a miss misses.
 
-A model's LTV ranking and churn separation are judged against the observable ceiling
-(the best any model can do from the landing zone) where the truth has one, otherwise
-against the oracle; totals, calibration, coverage and allocation against fixed bounds.
+A model's LTV ranking, churn separation and allocation gain are judged against the
+observable ceiling (the best any model can do from the landing zone; for the allocation,
+the best plan that holds channels whose curve no data shows at their current spend) where
+the truth has one, otherwise against the oracle; totals, calibration and coverage against
+fixed bounds.
 """
 
 from __future__ import annotations
@@ -72,8 +74,9 @@ def judge(name: str, value: float, measures: Mapping[str, Mapping[str, float]], 
     if name == "interval_coverage":
         return _within(value, *COVERAGE, f"{COVERAGE[0]:.2f}-{COVERAGE[1]:.2f}")
     if name == "allocation_gain":
-        bound = ALLOCATION_GAIN["large" if customers >= LARGE_BASE else "small"]
-        return _at_least(value, bound, f">= {bound:.2f}")
+        share = ALLOCATION_GAIN["large" if customers >= LARGE_BASE else "small"]
+        bound = share * reference(measures, name)
+        return _at_least(value, bound, f">= {share:.2f} x ceiling = {bound:.3f}")
     if name == "scored_fraction":
         return _at_least(value, 1.0, "= 1")
     return None

@@ -31,8 +31,18 @@ def test_totals_coverage_and_mape_have_fixed_bounds():
 
 
 def test_allocation_needs_more_of_the_gain_on_a_large_base():
-    assert judge("allocation_gain", 0.9, MEASURES, 20_000).passed
-    assert not judge("allocation_gain", 0.9, MEASURES, 100_000).passed
+    oracle_only = {"oracle": {"allocation_gain": 1.0}}
+    assert judge("allocation_gain", 0.9, oracle_only, 20_000).passed
+    assert not judge("allocation_gain", 0.9, oracle_only, 100_000).passed
+
+
+def test_allocation_is_judged_against_the_observable_best_plan_where_there_is_one():
+    """With a thin channel no data can show, the observable best plan gains 0.75 of the
+    oracle's: 0.62 of the oracle's gain is 0.83 of what the data allows."""
+    measures = {"oracle": {"allocation_gain": 1.0}, "ceiling": {"allocation_gain": 0.75}}
+    assert judge("allocation_gain", 0.62, measures, 20_000).passed
+    missed = judge("allocation_gain", 0.58, measures, 20_000)
+    assert not missed.passed and missed.miss == "short by 0.020"
 
 
 def test_missing_figures_and_untargeted_measures_have_no_verdict():

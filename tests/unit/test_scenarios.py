@@ -21,7 +21,7 @@ from scipy.special import hyp2f1
 from scipy.stats import spearmanr
 
 from ltv_pipeline.scenarios import FAMILIES, allocation_gain, allocation_value, generate_scenario
-from ltv_pipeline.scenarios.allocation import LOWER, UPPER, plan_value, read_truth
+from ltv_pipeline.scenarios.allocation import LOWER, UPPER, observable_allocation_gain, plan_value, read_truth, true_plans
 from ltv_pipeline.scenarios.calendar import rate_by_day, tenure_by_age
 from ltv_pipeline.scenarios.ceiling import observable_ceiling
 from ltv_pipeline.scenarios.expectation import expected_future, purchase_prob
@@ -312,6 +312,25 @@ def test_allocation_gain_is_zero_at_current_and_one_at_the_true_optimum(
     assert best_local <= best + 1e-6 * abs(best)
     if all(e["curve"]["form"] != "hill" for e in doc["allocation"].values()):
         assert best_local >= best - 1e-4 * abs(best)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_observable_best_plan_holds_thin_channels_and_gains_less_only_then(
+    scenarios: dict[str, Path], family: str
+) -> None:
+    truth_dir = scenarios[family] / "truth"
+    doc = read_truth(truth_dir)
+    thin = [c for c, e in doc["allocation"].items() if e.get("thin")]
+    plan = true_plans(doc, observable=True)
+    gain = observable_allocation_gain(truth_dir)
+    for channel in thin:
+        assert plan.best[channel] == pytest.approx(doc["allocation"][channel]["current_spend"])
+        assert plan.budget[channel] == pytest.approx(doc["allocation"][channel]["current_spend"])
+    assert sum(plan.budget.values()) == pytest.approx(sum(plan.current.values()), rel=1e-6)
+    if thin:
+        assert 0 < gain < 1  # the thin channel's true optimum is away from its current spend
+    else:
+        assert gain == pytest.approx(1, abs=1e-9)
 
 
 @pytest.mark.parametrize("family", ["stationary_btyd", "regime_shift"])
