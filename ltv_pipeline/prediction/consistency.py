@@ -70,6 +70,10 @@ def consistent_p_alive(btyd: pl.DataFrame, churn_probability: np.ndarray) -> np.
     P(no order | alive); equal to BG/NBD's p_alive when the churn is BG/NBD's."""
     alive_b = btyd["p_alive"].to_numpy()
     buy_b = 1.0 - btyd["churn_probability"].to_numpy()
-    buy_if_alive = _ratio(buy_b, alive_b)
-    p = np.where(buy_if_alive > 0, (1.0 - churn_probability) / np.where(buy_if_alive > 0, buy_if_alive, 1.0), alive_b)
+    # at most 1: both tiny for customers BG/NBD thinks gone, their ratio can round above it
+    buy_if_alive = np.minimum(_ratio(buy_b, alive_b), 1.0)
+    # where BG/NBD gives no chance of a purchase even if active, the least p_alive that
+    # still allows the published probability of buying
+    fallback = np.maximum(alive_b, 1.0 - churn_probability)
+    p = np.where(buy_if_alive > 0, (1.0 - churn_probability) / np.where(buy_if_alive > 0, buy_if_alive, 1.0), fallback)
     return np.clip(p, 0.0, 1.0)
