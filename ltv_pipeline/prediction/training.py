@@ -82,6 +82,7 @@ from ltv_pipeline.prediction.evaluation import (
     pick_champion,
     recency_churn_score,
     stretch_band,
+    total_error_pct,
 )
 from ltv_pipeline.prediction.probabilistic import (
     BtydModel,
@@ -282,6 +283,9 @@ class Backtest:
     """Training rows whose labels fall on the `evaluate` labels' calendar days a year earlier."""
     aligned: pl.DataFrame | None = None
     """Production rows whose labels fall on the forecast's calendar days a year earlier."""
+    horizon_check: pl.DataFrame | None = None
+    """With a window shorter than the horizon: the `evaluate` rows, whose horizon-long labels
+    judge the candidates' totals (`_horizon_totals`)."""
 
 
 def _role(features: pl.DataFrame, role: str) -> pl.DataFrame:
@@ -302,8 +306,11 @@ def _split_for_backtest(features: pl.DataFrame, horizon_days: int) -> Backtest:
         days = int(window_evaluate["label_days"][0])
         note = f"history shorter than about two and a half horizons: the back-test is out of time over a {days}-day window"
         if _trainable(evaluate) is None:
-            # A whole horizon of labels shows a whole season: the production models learn it.
-            return Backtest("out_of_time", window_train, window_evaluate, evaluate, days, [note], horizon_days)
+            # A whole horizon of labels shows a whole season: the production models learn it,
+            # and the totals are judged on it.
+            note += "; totals are judged over the whole horizon on the customers of the last labelled horizon"
+            return Backtest("out_of_time", window_train, window_evaluate, evaluate, days, [note], horizon_days,
+                            horizon_check=evaluate)
         note += f"; the boosted models learn {days}-day labels, carried to the horizon by BG/NBD"
         return Backtest("out_of_time", window_train, window_evaluate, window_evaluate, days, [note])
     if evaluate.is_empty():
@@ -373,6 +380,8 @@ def train_and_backtest(
                 aligned_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
             )
             _score_boosted(results, deciles, calibration, bands, churns, XGBOOST_ALIGNED, actual, boosted, eval_frame)
+        if bt.horizon_check is not None:
+            _horizon_totals(results, bt.horizon_check, horizon_days, as_of, rate, sample_size, config, notes)
 
     champions = {target: pick_champion(models, target) or BTYD for target, models in results.items() if models}
     champions = {target: champions.get(target, BTYD) for target in ("ltv", "churn", "orders")}
@@ -417,6 +426,48 @@ def train_and_backtest(
         orders_model=production.get("orders"), label_days=bt.labelled_days or window, interval_stretch=stretch,
         evaluation=evaluation, deciles=deciles, calibration=calibration, notes=notes, pareto_nbd=pareto_final,
     )
+
+
+def _horizon_totals(
+    results, rows: pl.DataFrame, horizon_days: int, as_of: date, rate: float, sample_size: int, config: BoostConfig,
+    notes: list[str],
+) -> None:
+    """Add `horizon_total_error_pct` / `horizon_abs_total_error_pct` to the LTV and orders
+    results: totals over the whole horizon on the held-out customers of `rows` (the last
+    labelled horizon). The BTYD models are fitted on history up to the cutoff of `rows`, so
+    their figure is out of time; XGBoost learns the horizon-long labels of the other
+    customers, as its production model does; the baselines predict from each customer's history."""
+    held_out = pl.Series(hash_unit(rows["customer_id"], HOLDOUT_SEED) < HOLDOUT_SHARE)
+    train, check = rows.filter(~held_out), rows.filter(held_out)
+    actual = {"ltv": check["label_margin"].to_numpy(), "orders": check["label_orders"].cast(pl.Float64).to_numpy()}
+    btyd = fit_btyd(rows, horizon_days)
+    preds = predict_btyd(btyd, check, horizon_days=horizon_days, annual_discount_rate=rate, with_interval=False)
+    predicted = {
+        "ltv": {BTYD: preds["predicted_ltv"].to_numpy()},
+        "orders": {BTYD: preds["predicted_orders"].to_numpy()},
+    }
+    for name in (CLASSIC_FORMULA, LAST_PERIOD):
+        try:
+            if name in results["ltv"]:
+                predicted["ltv"][name] = _baseline_ltv(name, check, horizon_days, horizon_days, rate)
+        except ValueError:  # the classic formula needs customers a horizon old
+            continue
+    if PARETO in results["orders"]:
+        predicted["orders"][PARETO] = predict_pareto_orders(fit_pareto(rows), check, horizon_days)
+    if XGBOOST in results["ltv"] and (reason := _trainable(train)) is None:
+        boosted = _fit_boosted(
+            _with_btyd_columns(train, predict_btyd(btyd, train, horizon_days=horizon_days, annual_discount_rate=rate, with_interval=False)),
+            ("ltv", "orders"), horizon_days=horizon_days, as_of=as_of, sample_size=sample_size, config=config,
+        )
+        frame = _with_btyd_columns(check, preds)
+        predicted["ltv"][XGBOOST] = predict_ltv(boosted["ltv"], frame)["predicted_ltv"].to_numpy()
+        predicted["orders"][XGBOOST] = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy()
+    elif XGBOOST in results["ltv"]:
+        notes.append(f"XGBoost's horizon-long totals not measured: {reason}")
+    for target, models in predicted.items():
+        for name, values in models.items():
+            total = total_error_pct(actual[target], values)
+            results[target][name] |= {"horizon_total_error_pct": total, "horizon_abs_total_error_pct": abs(total)}
 
 
 def _score_boosted(results, deciles, calibration, bands, churns, name: str, actual, boosted: dict[str, BoostedModel], frame: pl.DataFrame) -> None:

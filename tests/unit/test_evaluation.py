@@ -224,6 +224,25 @@ def test_a_baseline_whose_total_lands_closer_by_luck_does_not_bar_a_total_within
     assert pick_champion(results, "ltv") == "btyd"
 
 
+def test_horizon_long_totals_judge_the_total_where_the_window_is_shorter():
+    """A seasonal business: over a half-year window BTYD's total looks right and the
+    window-trained booster's wrong; over the whole horizon it is the other way round."""
+    results = {
+        LAST_PERIOD: {"normalized_gini": 0.49, "spearman": 0.37, "abs_total_error_pct": 10.0,
+                      "horizon_abs_total_error_pct": 12.0},
+        "btyd": {"normalized_gini": 0.64, "spearman": 0.55, "abs_total_error_pct": 9.9,
+                 "horizon_abs_total_error_pct": 135.0},
+        "xgb": {"normalized_gini": 0.67, "spearman": 0.55, "abs_total_error_pct": 52.0,
+                "horizon_abs_total_error_pct": 3.0},
+    }
+    assert pick_champion(results, "ltv") == "xgb"
+    without_horizon = {m: {k: v for k, v in r.items() if not k.startswith("horizon_")} for m, r in results.items()}
+    assert pick_champion(without_horizon, "ltv") == "btyd"
+    # the ranking still comes from the window: a better horizon total does not outrank
+    results["btyd"]["horizon_abs_total_error_pct"] = 1.0
+    assert pick_champion(results, "ltv") == "xgb"
+
+
 def test_ltv_model_that_loses_to_the_baseline_is_not_champion():
     results = {
         **LTV_BASELINES,
