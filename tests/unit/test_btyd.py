@@ -488,23 +488,3 @@ def test_rfm_summary_agrees_with_simulated_truth():
     assert (got["frequency"] == days["n_days"] - 1).all()
     age = days.select((pl.lit(as_of) - pl.col("first")).dt.total_days().cast(pl.Float64).alias("age"))["age"]
     assert (got["T"] == age).all() and (got["recency"] <= got["T"]).all()
-
-
-def test_fit_rejects_steps_into_a_region_where_the_likelihood_is_nan():
-    """A special function out of range returns NaN: the fit backs off from such a step and
-    still finds the optimum inside the valid region, instead of stopping on NaNs."""
-    from ltv_pipeline.prediction.btyd.mle import fit_log_parameters
-
-    best, edge = np.log(1.4), np.log(1.6)
-
-    def log_likelihood(theta: np.ndarray, with_gradient: bool) -> tuple[float, np.ndarray | None]:
-        z = np.log(theta)
-        if np.any(z > edge):
-            return float("nan"), np.full_like(z, np.nan)
-        return float(-100.0 * np.sum((z - best) ** 2)), -200.0 * (z - best)
-
-    theta, ll, converged = fit_log_parameters(
-        log_likelihood, 100.0, np.zeros(1), [(-5.0, 5.0)], penalizer=0.0, max_iterations=200
-    )
-    assert converged and np.isfinite(ll)
-    assert theta[0] == pytest.approx(1.4, rel=1e-6)
