@@ -24,6 +24,12 @@ calendar days of the `evaluate` labels one year before, as the candidate `xgboos
 Where it wins a target, its production model learns from the `aligned` rows (labels on the
 forecast's calendar days one year earlier) instead of the latest ones.
 
+Totals on the forecast's calendar: where the back-test's labels are shorter than the
+horizon (the window) or fall on other calendar days (a horizon under a year), the LTV and
+orders candidates are also judged on the total of labels as long as the forecast and on its
+calendar days (the last labelled horizon, or the `aligned` rows), on held-out customers
+(`_horizon_totals`); the champion rule's total bars read those figures (champion.py).
+
 Production models are then fitted on the latest labelled data (labels ending at as_of), or
 the aligned data for the `xgboost_aligned` champions: XGBoost for the targets it is
 champion of, BG/NBD + Gamma-Gamma on the `score` cutoff.
@@ -284,8 +290,9 @@ class Backtest:
     aligned: pl.DataFrame | None = None
     """Production rows whose labels fall on the forecast's calendar days a year earlier."""
     horizon_check: pl.DataFrame | None = None
-    """With a window shorter than the horizon: the `evaluate` rows, whose horizon-long labels
-    judge the candidates' totals (`_horizon_totals`)."""
+    """Rows whose labels are as long as the forecast and on its calendar days, where the
+    back-test's are not (a shorter window, or a horizon under a year): they judge the
+    candidates' totals (`_horizon_totals`)."""
 
 
 def _role(features: pl.DataFrame, role: str) -> pl.DataFrame:
@@ -300,7 +307,10 @@ def _split_for_backtest(features: pl.DataFrame, horizon_days: int) -> Backtest:
     if long_ok and (not window_ok or train.height >= LONG_BACKTEST_SHARE * evaluate.height):
         aligned_train, aligned = _role(features, "aligned_train"), _role(features, "aligned")
         if _trainable(aligned_train) is None and _trainable(aligned) is None:
-            return Backtest("out_of_time", train, evaluate, evaluate, horizon_days, [], 0, aligned_train, aligned)
+            # the evaluate labels fall on other calendar days than the forecast: the aligned
+            # rows' labels (the forecast's days a year earlier) judge the totals
+            return Backtest("out_of_time", train, evaluate, evaluate, horizon_days, [], 0, aligned_train, aligned,
+                            horizon_check=aligned)
         return Backtest("out_of_time", train, evaluate, evaluate, horizon_days, [])
     if window_ok:
         days = int(window_evaluate["label_days"][0])
@@ -381,7 +391,12 @@ def train_and_backtest(
             )
             _score_boosted(results, deciles, calibration, bands, churns, XGBOOST_ALIGNED, actual, boosted, eval_frame)
         if bt.horizon_check is not None:
-            _horizon_totals(results, bt.horizon_check, horizon_days, as_of, rate, sample_size, config, notes)
+            # a booster trained on the latest labels is judged as its production model learns;
+            # the aligned one (or, with a short history, the horizon-long one) on the other customers
+            latest = eval_frame if bt.aligned is not None and XGBOOST in results["ltv"] else None
+            held_out_name = XGBOOST_ALIGNED if bt.aligned is not None else XGBOOST
+            _horizon_totals(results, bt.horizon_check, horizon_days, as_of, rate, sample_size, config, notes,
+                            held_out_name=held_out_name, latest=latest)
 
     champions = {target: pick_champion(models, target) or BTYD for target, models in results.items() if models}
     champions = {target: champions.get(target, BTYD) for target in ("ltv", "churn", "orders")}
@@ -430,18 +445,21 @@ def train_and_backtest(
 
 def _horizon_totals(
     results, rows: pl.DataFrame, horizon_days: int, as_of: date, rate: float, sample_size: int, config: BoostConfig,
-    notes: list[str],
+    notes: list[str], *, held_out_name: str, latest: pl.DataFrame | None,
 ) -> None:
     """Add `horizon_total_error_pct` / `horizon_abs_total_error_pct` to the LTV and orders
-    results: totals over the whole horizon on the held-out customers of `rows` (the last
-    labelled horizon). The BTYD models are fitted on history up to the cutoff of `rows`, so
-    their figure is out of time; XGBoost learns the horizon-long labels of the other
-    customers, as its production model does; the baselines predict from each customer's history."""
+    results: totals on the held-out customers of `rows`, whose labels are as long as the
+    forecast and fall on its calendar days. The BTYD models are fitted on history up to the
+    cutoff of `rows`, so their figure is out of time; `held_out_name`'s boosters learn the
+    labels of the other customers of `rows`, as its production model does; a booster of the
+    latest labels (`latest`, with its BTYD features) predicts the held-out customers as its
+    production model would; the baselines predict from each customer's history."""
     held_out = pl.Series(hash_unit(rows["customer_id"], HOLDOUT_SEED) < HOLDOUT_SHARE)
     train, check = rows.filter(~held_out), rows.filter(held_out)
     actual = {"ltv": check["label_margin"].to_numpy(), "orders": check["label_orders"].cast(pl.Float64).to_numpy()}
     btyd = fit_btyd(rows, horizon_days)
     preds = predict_btyd(btyd, check, horizon_days=horizon_days, annual_discount_rate=rate, with_interval=False)
+    frame = _with_btyd_columns(check, preds)
     predicted = {
         "ltv": {BTYD: preds["predicted_ltv"].to_numpy()},
         "orders": {BTYD: preds["predicted_orders"].to_numpy()},
@@ -454,16 +472,19 @@ def _horizon_totals(
             continue
     if PARETO in results["orders"]:
         predicted["orders"][PARETO] = predict_pareto_orders(fit_pareto(rows), check, horizon_days)
-    if XGBOOST in results["ltv"] and (reason := _trainable(train)) is None:
-        boosted = _fit_boosted(
-            _with_btyd_columns(train, predict_btyd(btyd, train, horizon_days=horizon_days, annual_discount_rate=rate, with_interval=False)),
-            ("ltv", "orders"), horizon_days=horizon_days, as_of=as_of, sample_size=sample_size, config=config,
-        )
-        frame = _with_btyd_columns(check, preds)
-        predicted["ltv"][XGBOOST] = predict_ltv(boosted["ltv"], frame)["predicted_ltv"].to_numpy()
-        predicted["orders"][XGBOOST] = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy()
-    elif XGBOOST in results["ltv"]:
-        notes.append(f"XGBoost's horizon-long totals not measured: {reason}")
+    learners = {held_out_name: (_with_btyd_features(btyd, train, horizon_days, rate), _trainable(train))}
+    if latest is not None:
+        learners[XGBOOST] = (latest, None)
+    for name, (learn_from, reason) in learners.items():
+        if name not in results["ltv"]:
+            continue
+        if reason is not None:
+            notes.append(f"{name}'s horizon-long totals not measured: {reason}")
+            continue
+        boosted = _fit_boosted(learn_from, ("ltv", "orders"), horizon_days=horizon_days, as_of=as_of,
+                               sample_size=sample_size, config=config)
+        predicted["ltv"][name] = predict_ltv(boosted["ltv"], frame)["predicted_ltv"].to_numpy()
+        predicted["orders"][name] = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy()
     for target, models in predicted.items():
         for name, values in models.items():
             total = total_error_pct(actual[target], values)

@@ -68,6 +68,12 @@ def test_the_back_test_chooses_the_season_aligned_labels_and_production_learns_t
     # trained on off-season labels, the latest-label model misses the peak the aligned one learnt
     assert errors[XGBOOST] < -40 and abs(errors[XGBOOST_ALIGNED]) < 15
     assert models.champions["ltv"] == XGBOOST_ALIGNED
+    # totals on the forecast's calendar days (the aligned rows, off season): the latest-label
+    # booster, trained on peak labels, overshoots them
+    horizon = models.evaluation.filter((pl.col("target") == "ltv") & (pl.col("metric") == "horizon_total_error_pct"))
+    on_forecast_days = dict(zip(horizon["model"], horizon["value"], strict=True))
+    assert {"bgnbd_gamma_gamma", XGBOOST, XGBOOST_ALIGNED} <= set(on_forecast_days)
+    assert on_forecast_days[XGBOOST] > 60 and abs(on_forecast_days[XGBOOST_ALIGNED]) < 15
 
     # the forecast window (Jan-Jun) is off season: production learnt from the aligned rows,
     # so the published total is near an off-season total, not the latest (peak) labels'
