@@ -85,6 +85,7 @@ from ltv_pipeline.prediction.evaluation import (
     model_evaluation_table,
     observed_churn_rate,
     orders_metrics,
+    paired_mae_gain,
     pick_champion,
     recency_churn_score,
     stretch_band,
@@ -363,10 +364,13 @@ def train_and_backtest(
         }
         btyd_band = tuple(btyd_preds[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
         _score_candidate(results, deciles, calibration, bands, churns, BTYD, actual, btyd_band, btyd_preds["churn_probability"].to_numpy(), btyd_preds["predicted_orders"].to_numpy())
+        actual["orders_reference"] = btyd_preds["predicted_orders"].to_numpy()  # BG/NBD: what other orders models must beat
         try:
             pareto_eval = fit_pareto(bt.evaluate if bt.kind == "out_of_time" else bt.labelled)
             pareto_orders = predict_pareto_orders(pareto_eval, bt.evaluate, window)
-            results["orders"][PARETO] = orders_metrics(actual["orders"], pareto_orders)
+            results["orders"][PARETO] = orders_metrics(actual["orders"], pareto_orders) | paired_mae_gain(
+                actual["orders"], actual["orders_reference"], pareto_orders
+            )
         except FloatingPointError as exc:
             notes.append(f"Pareto/NBD not back-tested: {exc}")
         _baselines(results, bt.evaluate, window, horizon_days, rate, notes)
@@ -507,6 +511,8 @@ def _score_candidate(results, deciles, calibration, bands, churns, name: str, ac
     results["ltv"][name] = ltv_metrics(actual["ltv"], *(band if has_band else band[:1]))
     results["churn"][name] = churn_metrics(actual["churn"], churn)
     results["orders"][name] = orders_metrics(actual["orders"], orders)
+    if name != BTYD and "orders_reference" in actual:
+        results["orders"][name] |= paired_mae_gain(actual["orders"], actual["orders_reference"], orders)
     calibration[name] = calibration_table(actual["churn"], churn)
     churns[name] = np.asarray(churn, dtype=np.float64)
     deciles[name] = decile_table(actual["ltv"], band[0])

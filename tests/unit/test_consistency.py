@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 
 from ltv_pipeline.prediction.btyd.simulation import simulate_bgnbd_purchases, simulate_spend
 from ltv_pipeline.prediction.consistency import consistent_p_alive, revenue_from_ltv, window_to_horizon
-from ltv_pipeline.prediction.evaluation import conformal_stretch, interval_coverage, pick_champion, stretch_band
+from ltv_pipeline.prediction.evaluation import (
+    conformal_stretch,
+    interval_coverage,
+    paired_mae_gain,
+    pick_champion,
+    stretch_band,
+)
 
 
 def test_a_conformal_stretch_from_held_out_customers_brings_a_too_wide_band_to_80_percent():
@@ -74,6 +81,34 @@ def test_the_orders_champion_is_the_lowest_mae_among_totals_within_tolerance():
     # when no total is within it, the best total is the bar
     results["xgboost"]["abs_total_error_pct"] = 30.0
     assert pick_champion(results, "orders") == "xgboost"
+
+
+def test_an_orders_model_must_beat_bgnbd_beyond_the_back_tests_noise():
+    results = {
+        "bgnbd_gamma_gamma": {"mae": 0.785, "abs_total_error_pct": 5.0},
+        "xgboost": {"mae": 0.770, "abs_total_error_pct": 3.0, "mae_gain": 0.015, "mae_gain_se": 0.010},
+        "pareto_nbd": {"mae": 0.780, "abs_total_error_pct": 4.0, "mae_gain": 0.005, "mae_gain_se": 0.001},
+    }
+    # XGBoost's lower MAE is within two standard errors; Pareto/NBD's smaller gain is not
+    assert pick_champion(results, "orders") == "pareto_nbd"
+    results["pareto_nbd"]["mae_gain_se"] = 0.004
+    assert pick_champion(results, "orders") == "bgnbd_gamma_gamma"
+    results["xgboost"]["mae_gain_se"] = 0.005
+    assert pick_champion(results, "orders") == "xgboost"
+    # with BG/NBD out on its total, the others compete on MAE alone
+    results["xgboost"]["mae_gain_se"] = 0.010
+    results["bgnbd_gamma_gamma"]["abs_total_error_pct"] = 60.0
+    assert pick_champion(results, "orders") == "xgboost"
+
+
+def test_paired_mae_gain_hand_computed():
+    actual = np.array([0.0, 1.0, 2.0, 5.0])
+    reference = np.array([1.0, 1.0, 1.0, 1.0])  # abs errors 1, 0, 1, 4
+    predicted = np.array([0.0, 2.0, 2.0, 3.0])  # abs errors 0, 1, 0, 2
+    gain = paired_mae_gain(actual, reference, predicted)
+    differences = np.array([1.0, -1.0, 1.0, 2.0])
+    assert gain["mae_gain"] == pytest.approx(0.75)
+    assert gain["mae_gain_se"] == pytest.approx(differences.std(ddof=1) / 2.0)
 
 
 def _btyd_frame(orders, ltv, revenue, p_alive, churn) -> pl.DataFrame:

@@ -43,7 +43,7 @@ from ltv_pipeline.prediction.evaluation.ltv_metrics import (
     spearman,
     total_error_pct,
 )
-from ltv_pipeline.prediction.evaluation.orders_metrics import orders_metrics, pearson
+from ltv_pipeline.prediction.evaluation.orders_metrics import orders_metrics, paired_mae_gain, pearson
 
 __all__ = [
     "CLASSIC_FORMULA",
@@ -74,6 +74,7 @@ __all__ = [
     "model_evaluation_table",
     "normalized_gini",
     "orders_metrics",
+    "paired_mae_gain",
     "pearson",
     "observed_churn_rate",
     "pick_champion",

@@ -18,7 +18,11 @@ For each target, on one back-test:
   among the candidates whose `abs_total_error_pct` is within `TOTAL_ERROR_TOLERANCE` or
   no worse than the best candidate's (there is no orders baseline): a count that is right
   customer by customer on average but far off in sum would disagree with the LTV and
-  revenue that budgets add up.
+  revenue that budgets add up. While BG/NBD (the reference: the model without a `mae_gain`)
+  is eligible, another candidate must lower the MAE by more than `NOISE_SE` paired
+  standard errors (`mae_gain` > `NOISE_SE` x `mae_gain_se`, on the same customers): on a
+  few thousand customers a flexible model can win a back-test by noise and lose on the
+  next horizon, and the simpler model is kept then.
 
 Totals over the whole horizon: when the back-test's window is shorter than the horizon
 (a short history) and the `evaluate` cutoff's horizon-long labels exist, the results also
@@ -59,6 +63,8 @@ class ChampionRule:
     lower_is_better: bool = False
 
 
+NOISE_SE = 2.0
+"""Paired standard errors by which an orders candidate must beat the reference's MAE."""
 TOTAL_ERROR_TOLERANCE = 10.0
 """An LTV candidate's abs total error (percent) within this passes the baseline bar."""
 BAR_FLOORS: dict[str, float] = {"abs_total_error_pct": TOTAL_ERROR_TOLERANCE}
@@ -127,7 +133,14 @@ def pick_champion(results: Mapping[str, Mapping[str, float]], target: Target) ->
             and all(_clears(_value(metrics, k), bar, operator.le) for k, bar in lows.items())
         )
 
-    pool = [m for m in candidates if eligible(m)] or [
+    def beyond_noise(model: str) -> bool:
+        gain = _value(results[model], "mae_gain")
+        return math.isnan(gain) or gain > NOISE_SE * _value(results[model], "mae_gain_se")
+
+    pool = [m for m in candidates if eligible(m)]
+    if target == "orders" and any(math.isnan(_value(results[m], "mae_gain")) for m in pool):
+        pool = [m for m in pool if beyond_noise(m)]
+    pool = pool or [
         m for m in baselines if not math.isnan(_value(results[m], rule.rank_by))
     ]
     sign = -1.0 if rule.lower_is_better else 1.0

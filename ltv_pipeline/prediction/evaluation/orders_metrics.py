@@ -35,3 +35,14 @@ def orders_metrics(actual: ArrayLike, predicted: ArrayLike) -> dict[str, float]:
         "spearman": spearman(a, p),
         "n_customers": float(a.size),
     }
+
+
+def paired_mae_gain(actual: ArrayLike, reference: ArrayLike, predicted: ArrayLike) -> dict[str, float]:
+    """How much lower `predicted`'s absolute errors are than `reference`'s on the same
+    customers (`mae_gain`, positive = better), and the standard error of that mean
+    difference (`mae_gain_se`): the noise a back-test's MAE ranking is subject to."""
+    a = np.asarray(actual, dtype=np.float64).ravel()
+    diff = np.abs(np.asarray(reference, dtype=np.float64).ravel() - a) - np.abs(np.asarray(predicted, dtype=np.float64).ravel() - a)
+    if diff.size < 2:
+        return {"mae_gain": float("nan"), "mae_gain_se": float("nan")}
+    return {"mae_gain": float(diff.mean()), "mae_gain_se": float(diff.std(ddof=1) / np.sqrt(diff.size))}
