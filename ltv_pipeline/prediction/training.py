@@ -475,7 +475,10 @@ def _horizon_totals(
         except ValueError:  # the classic formula needs customers a horizon old
             continue
     if PARETO in results["orders"]:
-        predicted["orders"][PARETO] = predict_pareto_orders(fit_pareto(rows), check, horizon_days)
+        try:
+            predicted["orders"][PARETO] = predict_pareto_orders(fit_pareto(rows), check, horizon_days)
+        except FloatingPointError as exc:  # without the figure Pareto/NBD does not clear the total bar
+            notes.append(f"Pareto/NBD's horizon-long total not measured: {exc}")
     learners = {held_out_name: (_with_btyd_features(btyd, train, horizon_days, rate), _trainable(train))}
     if latest is not None:
         learners[XGBOOST] = (latest, None)
