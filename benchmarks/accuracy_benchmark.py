@@ -243,7 +243,9 @@ def render(groups: Sequence[Mapping[str, Any]], cdnow_runs: Sequence[Mapping[str
              "(`benchmarks/accuracy_benchmark.py`). Model = the mean over seeds (per-seed values in "
              "brackets); oracle = the true process given each customer's true latent state; ceiling = "
              "the same expectation from what the landing zone shows (the reference of the ranking and "
-             f"churn targets). Allocation: {allocation_mode()}."), "",
+             "churn targets); for the allocation, the share of the oracle's gain the best plan gets when "
+             "channels whose spend never varied are held at their current spend (the reference of the "
+             f"allocation target). Allocation: {allocation_mode()}."), "",
             *summary(groups), "",
             "| family | history | customers | measure | model | oracle | ceiling | target | verdict |",
             "|---|---|---|---|---|---|---|---|---|",
