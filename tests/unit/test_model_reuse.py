@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -27,7 +29,7 @@ from ltv_pipeline.prediction.btyd.pareto_nbd import ParetoNbdParams
 from ltv_pipeline.prediction.evaluation import MODEL_EVALUATION_SCHEMA
 from ltv_pipeline.prediction.model_io import ModelArtifactIOManager, NoTrainedModels
 from ltv_pipeline.prediction.probabilistic import BtydModel
-from ltv_pipeline.prediction.reuse import latest_models, reusable_models
+from ltv_pipeline.prediction.reuse import DamagedModels, latest_models, reusable_models
 from ltv_pipeline.prediction.training import TrainedModels
 
 AS_OF = date(2025, 6, 30)
@@ -131,6 +133,25 @@ def test_a_damaged_or_older_artifact_is_skipped(ws, models):
     path = layout.artifact_path(ws.settings, AS_OF)
     atomic_write_bytes(b"not a zip", path)
     assert reusable_models(ws.settings, AS_OF) is None
+
+
+def test_an_artifact_with_a_damaged_booster_is_retrained_and_named_where_it_is_read(ws, models):
+    """The manifest qualifies it, the booster inside cannot be read: the training step trains
+    again (nothing reusable), the scoring steps get an error naming the file and the fix."""
+    settings = ws.settings
+    _store(settings, models, AS_OF)
+    path = layout.artifact_path(settings, AS_OF)
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    assert "ltv.zip" in members
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, b"not a booster" if name == "ltv.zip" else data)
+    atomic_write_bytes(damaged.getvalue(), path)
+    assert reusable_models(settings, AS_OF) is None
+    with pytest.raises(DamagedModels, match=r"models\.zip cannot be read .*materialise ltv_models"):
+        latest_models(settings, AS_OF)
 
 
 def test_a_short_history_is_back_tested_on_a_customer_holdout():
