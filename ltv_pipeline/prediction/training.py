@@ -363,13 +363,14 @@ def train_and_backtest(
             "orders": bt.evaluate["label_orders"].cast(pl.Float64).to_numpy(),
         }
         btyd_band = tuple(btyd_preds[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
-        _score_candidate(results, deciles, calibration, bands, churns, BTYD, actual, btyd_band, btyd_preds["churn_probability"].to_numpy(), btyd_preds["predicted_orders"].to_numpy())
-        actual["orders_reference"] = btyd_preds["predicted_orders"].to_numpy()  # BG/NBD: what other orders models must beat
+        # BG/NBD's orders: what the other orders models must beat beyond the back-test's noise
+        reference = btyd_preds["predicted_orders"].to_numpy()
+        _score_candidate(results, deciles, calibration, bands, churns, BTYD, actual, btyd_band, btyd_preds["churn_probability"].to_numpy(), reference)
         try:
             pareto_eval = fit_pareto(bt.evaluate if bt.kind == "out_of_time" else bt.labelled)
             pareto_orders = predict_pareto_orders(pareto_eval, bt.evaluate, window)
             results["orders"][PARETO] = orders_metrics(actual["orders"], pareto_orders) | paired_mae_gain(
-                actual["orders"], actual["orders_reference"], pareto_orders
+                actual["orders"], reference, pareto_orders
             )
         except FloatingPointError as exc:
             notes.append(f"Pareto/NBD not back-tested: {exc}")
@@ -385,7 +386,8 @@ def train_and_backtest(
             boosted = _fit_boosted(
                 train_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
             )
-            _score_boosted(results, deciles, calibration, bands, churns, XGBOOST, actual, boosted, eval_frame)
+            _score_boosted(results, deciles, calibration, bands, churns, XGBOOST, actual, boosted, eval_frame,
+                           reference)
         else:
             notes.append(f"XGBoost not back-tested: {reason}")
         if bt.aligned_train is not None:
@@ -393,7 +395,8 @@ def train_and_backtest(
             boosted = _fit_boosted(
                 aligned_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
             )
-            _score_boosted(results, deciles, calibration, bands, churns, XGBOOST_ALIGNED, actual, boosted, eval_frame)
+            _score_boosted(results, deciles, calibration, bands, churns, XGBOOST_ALIGNED, actual, boosted, eval_frame,
+                           reference)
         if bt.horizon_check is not None:
             # a booster trained on the latest labels is judged as its production model learns;
             # the aligned one (or, with a short history, the horizon-long one) on the other customers
@@ -469,9 +472,10 @@ def _horizon_totals(
         "orders": {BTYD: preds["predicted_orders"].to_numpy()},
     }
     for name in (CLASSIC_FORMULA, LAST_PERIOD):
+        if name not in results["ltv"]:
+            continue
         try:
-            if name in results["ltv"]:
-                predicted["ltv"][name] = _baseline_ltv(name, check, horizon_days, horizon_days, rate)
+            predicted["ltv"][name] = _baseline_ltv(name, check, horizon_days, horizon_days, rate)
         except ValueError:  # the classic formula needs customers a horizon old
             continue
     if PARETO in results["orders"]:
@@ -498,24 +502,26 @@ def _horizon_totals(
             results[target][name] |= {"horizon_total_error_pct": total, "horizon_abs_total_error_pct": abs(total)}
 
 
-def _score_boosted(results, deciles, calibration, bands, churns, name: str, actual, boosted: dict[str, BoostedModel], frame: pl.DataFrame) -> None:
+def _score_boosted(results, deciles, calibration, bands, churns, name: str, actual, boosted: dict[str, BoostedModel], frame: pl.DataFrame,
+                   reference: np.ndarray) -> None:
     """Record the back-test figures of one set of boosted models predicting `frame`."""
     ltv_pred = predict_ltv(boosted["ltv"], frame)
     band = tuple(ltv_pred[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
     churn = predict_churn(boosted["churn"], frame)["churn_probability"].to_numpy()
     orders = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy()
-    _score_candidate(results, deciles, calibration, bands, churns, name, actual, band, churn, orders)
+    _score_candidate(results, deciles, calibration, bands, churns, name, actual, band, churn, orders, reference)
 
 
-def _score_candidate(results, deciles, calibration, bands, churns, name: str, actual: dict[str, np.ndarray], band, churn, orders) -> None:
+def _score_candidate(results, deciles, calibration, bands, churns, name: str, actual: dict[str, np.ndarray], band, churn, orders,
+                     reference: np.ndarray | None = None) -> None:
     """Record one candidate's back-test figures for the three targets (and its churn
     probabilities, which place the zero atom in the calibrated interval)."""
     has_band = bool(np.all(np.isfinite(band[1])) and np.all(np.isfinite(band[2])))
     results["ltv"][name] = ltv_metrics(actual["ltv"], *(band if has_band else band[:1]))
     results["churn"][name] = churn_metrics(actual["churn"], churn)
     results["orders"][name] = orders_metrics(actual["orders"], orders)
-    if name != BTYD and "orders_reference" in actual:
-        results["orders"][name] |= paired_mae_gain(actual["orders"], actual["orders_reference"], orders)
+    if reference is not None and name != BTYD:
+        results["orders"][name] |= paired_mae_gain(actual["orders"], reference, orders)
     calibration[name] = calibration_table(actual["churn"], churn)
     churns[name] = np.asarray(churn, dtype=np.float64)
     deciles[name] = decile_table(actual["ltv"], band[0])

@@ -61,6 +61,9 @@ class ChampionRule:
     not_worse_than: tuple[str, ...]
     """Lower-is-better metrics on which a candidate may not be worse than the best baseline."""
     lower_is_better: bool = False
+    paired_gain: str | None = None
+    """A `<name>` / `<name>_se` pair of metrics: while the reference model (the eligible one
+    without them) is eligible, another must show a gain above `NOISE_SE` standard errors."""
 
 
 NOISE_SE = 2.0
@@ -73,7 +76,7 @@ BAR_FLOORS: dict[str, float] = {"abs_total_error_pct": TOTAL_ERROR_TOLERANCE}
 RULES: dict[str, ChampionRule] = {
     "ltv": ChampionRule("normalized_gini", ("spearman",), ("abs_total_error_pct",)),
     "churn": ChampionRule("roc_auc", ("roc_auc",), ("brier",)),
-    "orders": ChampionRule("mae", (), ("mae", "abs_total_error_pct"), lower_is_better=True),
+    "orders": ChampionRule("mae", (), ("mae", "abs_total_error_pct"), lower_is_better=True, paired_gain="mae_gain"),
 }
 
 
@@ -123,7 +126,7 @@ def pick_champion(results: Mapping[str, Mapping[str, float]], target: Target) ->
         return bar if math.isnan(bar) else max(bar, floor)
 
     highs = {metric: best(baselines, metric, max) for metric in rule.must_beat}
-    lows = {judged_on(metric): low_bar(judged_on(metric)) for metric in rule.not_worse_than}
+    lows = {metric: low_bar(metric) for metric in map(judged_on, rule.not_worse_than)}
 
     def eligible(model: str) -> bool:
         metrics = results[model]
@@ -133,13 +136,13 @@ def pick_champion(results: Mapping[str, Mapping[str, float]], target: Target) ->
             and all(_clears(_value(metrics, k), bar, operator.le) for k, bar in lows.items())
         )
 
-    def beyond_noise(model: str) -> bool:
-        gain = _value(results[model], "mae_gain")
-        return math.isnan(gain) or gain > NOISE_SE * _value(results[model], "mae_gain_se")
+    def beyond_noise(model: str, gain_metric: str) -> bool:
+        gain = _value(results[model], gain_metric)
+        return math.isnan(gain) or gain > NOISE_SE * _value(results[model], f"{gain_metric}_se")
 
     pool = [m for m in candidates if eligible(m)]
-    if target == "orders" and any(math.isnan(_value(results[m], "mae_gain")) for m in pool):
-        pool = [m for m in pool if beyond_noise(m)]
+    if rule.paired_gain and any(math.isnan(_value(results[m], rule.paired_gain)) for m in pool):
+        pool = [m for m in pool if beyond_noise(m, rule.paired_gain)]
     pool = pool or [
         m for m in baselines if not math.isnan(_value(results[m], rule.rank_by))
     ]
