@@ -27,9 +27,8 @@ from ltv_pipeline.core import layout
 from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.core.version import code_version
 
-ARTIFACT_FORMAT = 3
-"""The layout of `models.zip` (3: with the orders model, the label window and the conformal
-interval stretch); an artifact of another format is never loaded or reused."""
+ARTIFACT_FORMAT = 4
+"""The layout of `models.zip` (4: BTYD with its per-channel parameters); an artifact of another format is never loaded or reused."""
 MANIFEST = "model.json"
 
 

@@ -4,11 +4,18 @@ rows of one cutoff, and their predictions.
 The features table already holds the sufficient statistics in days (frequency = repeat
 purchase days, btyd_recency = t_x, tenure_days = T, btyd_monetary = mean margin of the
 repeat purchase days), so the fit never touches order rows and stays small at any scale.
+
+Acquisition channel is a static covariate: a channel with enough customers gets its own
+BG/NBD (and Gamma-Gamma) where its likelihood beats the pooled parameters' by more than
+BIC's penalty for the extra parameters, the stratified form of a latent-attrition model
+with a categorical covariate. Channels bring customers who buy and leave at different
+rates, and a pooled fit extends every channel's recent customers at the average rate.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -19,6 +26,7 @@ from ltv_pipeline.prediction.boosted.sample import bounded_sample
 from ltv_pipeline.prediction.btyd import (
     BgNbdParams,
     GammaGammaParams,
+    bgnbd_log_likelihood,
     clv_interval,
     discounted_clv,
     discounted_expected_transactions,
@@ -27,6 +35,7 @@ from ltv_pipeline.prediction.btyd import (
     expected_transactions,
     fit_bgnbd,
     fit_gamma_gamma,
+    gamma_gamma_log_likelihood,
     group_sufficient_stats,
     p_alive,
 )
@@ -43,6 +52,12 @@ LIKELY_ALIVE = 0.5
 """An expected next-order date is given only to customers at least this likely to be active."""
 MAX_NEXT_ORDER_DAYS = 3650
 """Beyond ten years a "next order date" says nothing (degenerate fits on tiny data give inf)."""
+CHANNEL = "acquisition_channel"
+MIN_CHANNEL_CUSTOMERS = 1000
+"""A channel with fewer customers is predicted by the pooled fit."""
+CHANNEL_FIT_CUSTOMERS = 200_000
+"""A channel's own fit uses at most this many of its customers (a fixed hash sample): four
+parameters are pinned far more tightly by this many than the channels differ."""
 
 
 @dataclass(frozen=True)
@@ -53,16 +68,42 @@ class BtydModel:
     cutoff: date
     fallback_value: float
     """Mean margin per purchase day, used where Gamma-Gamma could not be fitted."""
+    by_channel: Mapping[str, BtydModel] = field(default_factory=dict)
+    """The channels whose own parameters fit their customers better than the pooled ones (by
+    BIC); every other customer is predicted by the pooled parameters above."""
 
     def parameters(self, as_of: date) -> pl.DataFrame:
-        """Rows for the contract's `model_parameters` table."""
-        rows = [("bg_nbd", name, getattr(self.bgnbd, name)) for name in ("r", "alpha", "a", "b")]
-        if self.gamma_gamma is not None:
-            rows += [("gamma_gamma", name, getattr(self.gamma_gamma, name)) for name in ("p", "q", "v")]
+        """Rows for the contract's `model_parameters` table; a channel's own parameters under
+        `bg_nbd:<channel>` / `gamma_gamma:<channel>`."""
+        rows = []
+        for suffix, model in [("", self), *((f":{c}", m) for c, m in sorted(self.by_channel.items()))]:
+            rows += [(f"bg_nbd{suffix}", name, getattr(model.bgnbd, name)) for name in ("r", "alpha", "a", "b")]
+            if model.gamma_gamma is not None:
+                rows += [(f"gamma_gamma{suffix}", name, getattr(model.gamma_gamma, name)) for name in ("p", "q", "v")]
         return pl.DataFrame(
             [(as_of, model, name, float(value), TIME_UNIT) for model, name, value in rows],
             schema={"as_of": pl.Date, "model": pl.String, "parameter": pl.String, "value": pl.Float64, "time_unit": pl.String},
             orient="row",
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            "bgnbd": asdict(self.bgnbd),
+            "gamma_gamma": None if self.gamma_gamma is None else asdict(self.gamma_gamma),
+            "cutoff": self.cutoff.isoformat(),
+            "fallback_value": self.fallback_value,
+            "by_channel": {c: m.to_dict() for c, m in self.by_channel.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> BtydModel:
+        gg = d["gamma_gamma"]
+        return cls(
+            bgnbd=BgNbdParams(**d["bgnbd"]),
+            gamma_gamma=None if gg is None else GammaGammaParams(**gg),
+            cutoff=date.fromisoformat(d["cutoff"]),
+            fallback_value=float(d["fallback_value"]),
+            by_channel={c: cls.from_dict(m) for c, m in d.get("by_channel", {}).items()},
         )
 
 
@@ -87,15 +128,15 @@ def _fit_bgnbd_robust(x: np.ndarray, t_x: np.ndarray, T: np.ndarray, horizon_day
     for penalizer in PENALIZERS:
         params = fit_bgnbd(x_u, tx_u, T_u, weights, time_unit=TIME_UNIT, penalizer=penalizer)
         try:
-            expected_transactions(params, horizon_days, x_u, tx_u, T_u)
+            with np.errstate(invalid="ignore", over="ignore"):  # a non-finite value raises below
+                expected_transactions(params, horizon_days, x_u, tx_u, T_u)
             return params
         except FloatingPointError:
             continue
     raise FloatingPointError(f"BG/NBD could not be fitted to predict finitely even with penalizer {PENALIZERS[-1]}")
 
 
-def fit_btyd(frame: pl.DataFrame, horizon_days: int = 365) -> BtydModel:
-    """Fit both models on one cutoff's rows (grouped sufficient statistics for BG/NBD)."""
+def _fit_pooled(frame: pl.DataFrame, horizon_days: int) -> BtydModel:
     x, t_x, T, m = _stats(frame)
     with span("bgnbd_fit"):
         bgnbd = _fit_bgnbd_robust(x, t_x, T, float(horizon_days))
@@ -104,6 +145,59 @@ def fit_btyd(frame: pl.DataFrame, horizon_days: int = 365) -> BtydModel:
         gg = fit_gamma_gamma(x[repeat], m[repeat]) if repeat.sum() >= MIN_REPEAT_CUSTOMERS else None
     fallback = float(frame["total_margin"].sum() / max(frame["n_purchase_days"].sum(), 1))
     return BtydModel(bgnbd=bgnbd, gamma_gamma=gg, cutoff=frame["cutoff_date"][0], fallback_value=fallback)
+
+
+def _bic_prefers(own_ll: float, pooled_ll: float, n_params: int, n: float) -> bool:
+    """Whether a channel's own parameters beat the pooled ones on its customers by more than
+    BIC's penalty for `n_params` extra parameters."""
+    return own_ll - pooled_ll > 0.5 * n_params * np.log(max(n, 2.0))
+
+
+def _channel_model(pooled: BtydModel, rows: pl.DataFrame, horizon_days: int) -> BtydModel | None:
+    """The channel's own fit where BIC prefers it for BG/NBD or Gamma-Gamma, else None."""
+    try:
+        own = _fit_pooled(rows, horizon_days)
+    except (FloatingPointError, ValueError):
+        return None
+    x, t_x, T, m = _stats(rows)
+    p = pooled.bgnbd
+    own_bg = _bic_prefers(own.bgnbd.log_likelihood, bgnbd_log_likelihood(np.array([p.r, p.alpha, p.a, p.b]), x, t_x, T), 4, x.size)
+    own_gg = False
+    if own.gamma_gamma is not None and pooled.gamma_gamma is not None:
+        g = pooled.gamma_gamma
+        repeat = (x > 0) & (m > 0)
+        pooled_ll = gamma_gamma_log_likelihood(np.array([g.p, g.q, g.v]), x[repeat], m[repeat])
+        own_gg = _bic_prefers(own.gamma_gamma.log_likelihood, pooled_ll, 3, repeat.sum())
+    if not (own_bg or own_gg):
+        return None
+    return replace(
+        own,
+        bgnbd=own.bgnbd if own_bg else pooled.bgnbd,
+        gamma_gamma=own.gamma_gamma if own_gg else pooled.gamma_gamma,
+        fallback_value=own.fallback_value if own_gg else pooled.fallback_value,
+    )
+
+
+def fit_btyd(frame: pl.DataFrame, horizon_days: int = 365) -> BtydModel:
+    """Fit both models on one cutoff's rows (grouped sufficient statistics for BG/NBD), pooled
+    and, where BIC prefers them, per acquisition channel."""
+    pooled = _fit_pooled(frame, horizon_days)
+    if CHANNEL not in frame.columns:
+        return pooled
+    counts = frame.group_by(CHANNEL).len().filter(pl.col(CHANNEL).is_not_null())
+    large = counts.filter(pl.col("len") >= MIN_CHANNEL_CUSTOMERS)[CHANNEL].sort().to_list()
+    if counts.height < 2 or not large:
+        return pooled
+    by_channel = {}
+    with span("btyd_channel_fits"):
+        for channel in large:
+            rows = frame.filter(pl.col(CHANNEL) == channel)
+            if rows.height > CHANNEL_FIT_CUSTOMERS:
+                rows = bounded_sample(rows, CHANNEL_FIT_CUSTOMERS, seed=0)
+            model = _channel_model(pooled, rows, horizon_days)
+            if model is not None:
+                by_channel[channel] = model
+    return replace(pooled, by_channel=by_channel)
 
 
 PARETO_FIT_CUSTOMERS = 100_000
@@ -146,7 +240,24 @@ def btyd_churn_probability(params: BgNbdParams, x: np.ndarray, t_x: np.ndarray, 
 def predict_btyd(
     model: BtydModel, frame: pl.DataFrame, *, horizon_days: int, annual_discount_rate: float, with_interval: bool = True
 ) -> pl.DataFrame:
-    """Per customer: expected orders, revenue, discounted margin LTV (+80% interval), P(alive), churn."""
+    """Per customer (in `frame`'s order): expected orders, revenue, discounted margin LTV (+80%
+    interval), P(alive), churn, each from their channel's parameters where it has its own."""
+    args = {"horizon_days": horizon_days, "annual_discount_rate": annual_discount_rate, "with_interval": with_interval}
+    if not model.by_channel or CHANNEL not in frame.columns:
+        return _predict_one(model, frame, **args)
+    stratum = pl.when(pl.col(CHANNEL).is_in(list(model.by_channel))).then(pl.col(CHANNEL)).otherwise(None)
+    parts = frame.with_row_index("_row").with_columns(stratum.alias("_stratum")).partition_by("_stratum", as_dict=True)
+    pooled = replace(model, by_channel={})
+    preds = [
+        _predict_one(model.by_channel.get(key[0], pooled), rows, **args).with_columns(rows["_row"])
+        for key, rows in parts.items()
+    ]
+    return pl.concat(preds).sort("_row").drop("_row")
+
+
+def _predict_one(
+    model: BtydModel, frame: pl.DataFrame, *, horizon_days: int, annual_discount_rate: float, with_interval: bool
+) -> pl.DataFrame:
     x, t_x, T, m = _stats(frame)
     alive = p_alive(model.bgnbd, x, t_x, T)
     orders = expected_transactions(model.bgnbd, float(horizon_days), x, t_x, T)

@@ -62,7 +62,6 @@ from ltv_pipeline.prediction.boosted import (
     train_ltv_model,
     train_orders_model,
 )
-from ltv_pipeline.prediction.btyd import BgNbdParams, GammaGammaParams
 from ltv_pipeline.prediction.btyd.pareto_nbd import ParetoNbdParams
 from ltv_pipeline.prediction.consistency import (
     consistent_p_alive,
@@ -180,9 +179,7 @@ class TrainedModels:
                 "annual_discount_rate": self.annual_discount_rate,
                 "evaluation_kind": self.evaluation_kind, "notes": self.notes, "trained_with": self.trained_with,
                 "label_days": self.label_days, "interval_stretch": self.interval_stretch,
-                "bgnbd": dataclasses.asdict(self.btyd.bgnbd),
-                "gamma_gamma": None if self.btyd.gamma_gamma is None else dataclasses.asdict(self.btyd.gamma_gamma),
-                "btyd_cutoff": self.btyd.cutoff.isoformat(), "btyd_fallback_value": self.btyd.fallback_value,
+                "btyd": self.btyd.to_dict(),
                 "pareto_nbd": None if self.pareto_nbd is None else dataclasses.asdict(self.pareto_nbd),
             }
             zf.writestr("model.json", json.dumps(meta, indent=2, default=str))
@@ -214,13 +211,7 @@ class TrainedModels:
                 found = sorted(n for n in names if n.startswith(f"{folder}/") and n.endswith(".parquet"))
                 return {n[len(folder) + 1 : -len(".parquet")]: table(n[: -len(".parquet")]) for n in found}
 
-            gg = meta["gamma_gamma"]
-            btyd = BtydModel(
-                bgnbd=BgNbdParams(**meta["bgnbd"]),
-                gamma_gamma=None if gg is None else GammaGammaParams(**gg),
-                cutoff=date.fromisoformat(meta["btyd_cutoff"]),
-                fallback_value=float(meta["btyd_fallback_value"]),
-            )
+            btyd = BtydModel.from_dict(meta["btyd"])
             return cls(
                 as_of=date.fromisoformat(meta["as_of"]), horizon_days=int(meta["horizon_days"]),
                 annual_discount_rate=float(meta["annual_discount_rate"]), evaluation_kind=meta["evaluation_kind"],
