@@ -97,6 +97,7 @@ from ltv_pipeline.prediction.probabilistic import (
     predict_btyd,
     predict_pareto_orders,
 )
+from ltv_pipeline.prediction.silence import silence_factors
 
 BTYD = "bgnbd_gamma_gamma"
 PARETO = "pareto_nbd"
@@ -378,7 +379,7 @@ def train_and_backtest(
                 train_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
             )
             _score_boosted(results, deciles, calibration, bands, churns, XGBOOST, actual, boosted, eval_frame,
-                           reference)
+                           reference, btyd_eval, window, rate)
         else:
             notes.append(f"XGBoost not back-tested: {reason}")
         if bt.aligned_train is not None:
@@ -387,7 +388,7 @@ def train_and_backtest(
                 aligned_frame, tuple(_TRAINERS), horizon_days=window, as_of=as_of, sample_size=sample_size, config=config
             )
             _score_boosted(results, deciles, calibration, bands, churns, XGBOOST_ALIGNED, actual, boosted, eval_frame,
-                           reference)
+                           reference, btyd_eval, window, rate)
         if bt.horizon_check is not None:
             # a booster trained on the latest labels is judged as its production model learns;
             # the aligned one (or, with a short history, the horizon-long one) on the other customers
@@ -485,8 +486,9 @@ def _horizon_totals(
             continue
         boosted = _fit_boosted(learn_from, ("ltv", "orders"), horizon_days=horizon_days, as_of=as_of,
                                sample_size=sample_size, config=config)
-        predicted["ltv"][name] = predict_ltv(boosted["ltv"], frame)["predicted_ltv"].to_numpy()
-        predicted["orders"][name] = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy()
+        carry = silence_factors(btyd, frame, boosted["ltv"], horizon_days, rate)
+        predicted["ltv"][name] = predict_ltv(boosted["ltv"], frame)["predicted_ltv"].to_numpy() * carry["ltv"]
+        predicted["orders"][name] = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy() * carry["orders"]
     for target, models in predicted.items():
         for name, values in models.items():
             total = total_error_pct(actual[target], values)
@@ -494,12 +496,15 @@ def _horizon_totals(
 
 
 def _score_boosted(results, deciles, calibration, bands, churns, name: str, actual, boosted: dict[str, BoostedModel], frame: pl.DataFrame,
-                   reference: np.ndarray) -> None:
-    """Record the back-test figures of one set of boosted models predicting `frame`."""
+                   reference: np.ndarray, btyd: BtydModel, window: int, rate: float) -> None:
+    """Record the back-test figures of one set of boosted models predicting `frame`, carried
+    beyond their support by `btyd` as in production."""
+    carry = silence_factors(btyd, frame, boosted["ltv"], window, rate)
     ltv_pred = predict_ltv(boosted["ltv"], frame)
-    band = tuple(ltv_pred[c].to_numpy() for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
-    churn = predict_churn(boosted["churn"], frame)["churn_probability"].to_numpy()
-    orders = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy()
+    band = tuple(ltv_pred[c].to_numpy() * carry["ltv"] for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
+    buy = 1.0 - predict_churn(boosted["churn"], frame)["churn_probability"].to_numpy()
+    churn = 1.0 - buy * carry["buy"]
+    orders = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy() * carry["orders"]
     _score_candidate(results, deciles, calibration, bands, churns, name, actual, band, churn, orders, reference)
 
 
@@ -583,16 +588,26 @@ def score_customers(models: TrainedModels, features: pl.DataFrame) -> pl.DataFra
         btyd_window = btyd if window == horizon else predict_btyd(
             models.btyd, rows, horizon_days=window, annual_discount_rate=rate, with_interval=False
         )
-        factor = window_to_horizon(btyd, btyd_window)
         frame = _with_btyd_columns(rows, btyd_window)  # the features the boosters learnt with
+        # BTYD carries each booster's label window to the horizon and its support to each customer's silence
+        to_horizon = window_to_horizon(btyd, btyd_window)
+        carried: dict[float, dict[str, np.ndarray]] = {}
+
+        def factor(target: str, key: str) -> np.ndarray:
+            model = boosted[target]
+            limit = model.metrics.get("max_recency_days", np.inf)
+            if limit not in carried:
+                carried[limit] = silence_factors(models.btyd, frame, model, window, rate)
+            return to_horizon[key] * carried[limit][key]
+
         if "ltv" in boosted:
             pred = predict_ltv(boosted["ltv"], frame)
-            ltv, lower, upper = (pred[c].to_numpy() * factor["ltv"] for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
+            ltv, lower, upper = (pred[c].to_numpy() * factor("ltv", "ltv") for c in ("predicted_ltv", "ltv_lower", "ltv_upper"))
         if "orders" in boosted:
-            orders = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy() * factor["orders"]
+            orders = predict_orders(boosted["orders"], frame)["predicted_orders"].to_numpy() * factor("orders", "orders")
         if "churn" in boosted:
             buy = 1.0 - predict_churn(boosted["churn"], frame)["churn_probability"].to_numpy()
-            churn = 1.0 - np.minimum(buy * factor["buy"], 1.0)
+            churn = 1.0 - np.minimum(buy * factor("churn", "buy"), 1.0)
     if models.champions["ltv"] == LAST_PERIOD:
         ltv = _baseline_ltv(LAST_PERIOD, rows, horizon, horizon, rate)
     elif models.champions["ltv"] == CLASSIC_FORMULA:

@@ -126,3 +126,23 @@ def simulate_features(
         },
         nan_to_null=True,
     )
+
+
+def trainer_rows(n_customers: int, seed: int, *, role: str, cutoff: date, horizon_days: int) -> pl.DataFrame:
+    """`simulate_features` rows of one cutoff role with every column the trainer reads
+    (customer ids made unique per role; no labels on `score` rows)."""
+    frame = simulate_features(n_customers, seed=seed, horizon_days=horizon_days, cutoff=cutoff)
+    return frame.with_columns(
+        cutoff_role=pl.lit(role),
+        customer_id=pl.col("customer_id") + f"-{role}",
+        n_purchase_days=pl.col("frequency") + 1,
+        btyd_recency=pl.col("tenure_days") - pl.col("recency_days"),
+        btyd_monetary=pl.col("monetary_mean"),
+        total_net_revenue=pl.col("total_margin") * 2.0,
+        first_order_margin=pl.col("first_order_value") * 0.5,
+        orders_first_30d=pl.lit(1),
+        days_since_ticket=pl.lit(None, pl.Float64),
+        days_since_low_csat=pl.lit(None, pl.Float64),
+        label_orders=(1 - pl.col("label_churn")).cast(pl.Int64),
+        label_days=pl.lit(None if role == "score" else horizon_days, pl.Int32),
+    )

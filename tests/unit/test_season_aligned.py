@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 import pytest
-from ltv_feature_sim import simulate_features
+from ltv_feature_sim import trainer_rows
 
 from ltv_pipeline.prediction.boosted import BoostConfig
 from ltv_pipeline.prediction.training import XGBOOST, XGBOOST_ALIGNED, score_customers, train_and_backtest
@@ -22,26 +22,10 @@ PEAK = 2.5
 
 
 def _rows(role: str, days_before: int, seed: int, peak: bool) -> pl.DataFrame:
-    """One cutoff's rows with every feature the trainer reads; a peak-season label window
-    multiplies the future margin (the customers' features cannot tell)."""
-    cutoff = AS_OF - timedelta(days=days_before)
-    frame = simulate_features(2_500, seed=seed, horizon_days=HORIZON, cutoff=cutoff)
-    scale = PEAK if peak else 1.0
-    return frame.with_columns(
-        cutoff_role=pl.lit(role),
-        customer_id=pl.col("customer_id") + f"-{role}",
-        n_purchase_days=pl.col("frequency") + 1,
-        btyd_recency=pl.col("tenure_days") - pl.col("recency_days"),
-        btyd_monetary=pl.col("monetary_mean"),
-        total_net_revenue=pl.col("total_margin") * 2.0,
-        first_order_margin=pl.col("first_order_value") * 0.5,
-        orders_first_30d=pl.lit(1),
-        days_since_ticket=pl.lit(None, pl.Float64),
-        days_since_low_csat=pl.lit(None, pl.Float64),
-        label_margin=pl.col("label_margin") * scale,
-        label_orders=(1 - pl.col("label_churn")).cast(pl.Int64),
-        label_days=pl.lit(None if role == "score" else HORIZON, pl.Int32),
-    )
+    """One cutoff's rows; a peak-season label window multiplies the future margin (the
+    customers' features cannot tell)."""
+    frame = trainer_rows(2_500, seed, role=role, cutoff=AS_OF - timedelta(days=days_before), horizon_days=HORIZON)
+    return frame.with_columns(label_margin=pl.col("label_margin") * (PEAK if peak else 1.0))
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
+import polars as pl
 import xgboost as xgb
 
 from ltv_pipeline.prediction.boosted.boost import booster_from_bytes
@@ -54,6 +56,15 @@ class BoostedModel:
     def nthread(self) -> int:
         """Threads to predict with: those it was trained with."""
         return int(self.params.get("nthread", 2))
+
+    def beyond_support(self, frame: pl.DataFrame) -> np.ndarray:
+        """Per row of `frame`: silent for longer than any customer the booster learnt from.
+        Trees predict such a customer as the most silent ones they saw, so they overstate
+        what a long-dormant customer will spend; BTYD's process extends to any silence."""
+        limit = self.metrics.get("max_recency_days")
+        if limit is None or "recency_days" not in frame.columns:
+            return np.zeros(frame.height, dtype=bool)
+        return frame["recency_days"].fill_null(0).to_numpy() > limit
 
     def load_boosters(self) -> dict[str, xgb.Booster]:
         """The boosters, ready to predict."""

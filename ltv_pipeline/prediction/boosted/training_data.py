@@ -35,12 +35,15 @@ class TrainingData:
     y_valid: np.ndarray
     x_calib: np.ndarray
     y_calib: np.ndarray
+    max_recency_days: float
+    """The longest silence (days since the last order) of a customer the booster learns from."""
 
     def sizes(self) -> dict[str, float]:
         return {
             "n_train": float(self.y_train.size),
             "n_valid": float(self.y_valid.size),
             "n_calib": float(self.y_calib.size),
+            "max_recency_days": self.max_recency_days,
         }
 
 
@@ -78,6 +81,7 @@ def prepare_training_data(
         y_valid=y[valid],
         x_calib=x[calib],
         y_calib=y[calib],
+        max_recency_days=float(frame["recency_days"].max()) if "recency_days" in frame.columns else float("inf"),
     )
 
 
