@@ -103,6 +103,15 @@ def published_path(settings: Settings, table: str) -> Path:
     return published_dir(settings) / f"{table}.parquet"
 
 
+def history_dir(settings: Settings, table: str) -> Path:
+    """Every kept version of a published table: one `as_of=<date>.parquet` file per as_of."""
+    return settings.lake_dir / "published_history" / table
+
+
+def history_path(settings: Settings, table: str, as_of: date) -> Path:
+    return history_dir(settings, table) / f"as_of={as_of.isoformat()}.parquet"
+
+
 def report_path(settings: Settings) -> Path:
     return settings.lake_dir / "reports" / "ltv_report.html"
 

@@ -87,6 +87,9 @@ class Settings:
     """Cost of one retention action (an offer, a call)."""
     retention_uplift: float = 0.15
     """Share of a customer's value at risk that one action is expected to save."""
+    history_days: int = 400
+    """Past versions of the published tables are kept while their as_of is within this many
+    days of the newest kept one (0: only the newest)."""
     mode: str = "production"
     """`demo` uses a fixed, public key for hashing e-mails; `production` requires `pii_key`."""
     pii_key: str | None = None
@@ -187,7 +190,7 @@ def _coerce(key: str, value: Any) -> Any:
             return value
         if key == "as_of":
             return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
-        if key in {"horizon_days", "churn_days", "retrain_days", "training_sample_size", "planning_days", "spark_port", "spark_shuffle_partitions"}:
+        if key in {"horizon_days", "churn_days", "retrain_days", "training_sample_size", "planning_days", "history_days", "spark_port", "spark_shuffle_partitions"}:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
             return int(str(value).strip()) if not isinstance(value, int) else value
@@ -215,6 +218,8 @@ def _validate(s: Settings) -> Settings:
         problems.append(f"retrain_days must be 0 (refit every run) or more, got {s.retrain_days}")
     if s.planning_days <= 0:
         problems.append(f"planning_days must be positive, got {s.planning_days}")
+    if s.history_days < 0:
+        problems.append(f"history_days must be 0 (keep only the newest version) or more, got {s.history_days}")
     if not 0 <= s.margin_rate <= 1:
         problems.append(f"margin_rate must be between 0 and 1, got {s.margin_rate}")
     if not 0 <= s.annual_discount_rate < 1:

@@ -29,7 +29,8 @@ from ltv_pipeline.quality.checks import expectation_checks
     description=(
         "The published tables of the contract (customer_scores, segment_summary, channel_budget_allocation, "
         "retention_targets, model_evaluation, model_parameters) as <lake>/published/<table>.parquet and as "
-        "`published.<table>` in the warehouse file, each replaced atomically."
+        "`published.<table>` in the warehouse file, each replaced atomically; this as_of's version of each under "
+        "<lake>/published_history/<table>/ (kept for history_days), read through `published.<table>_history`."
     ),
 )
 def published_tables(context: dg.AssetExecutionContext, settings: SettingsResource, ltv_models: TrainedModels):
@@ -41,7 +42,7 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
     tables["model_evaluation"] = ltv_models.evaluation
     tables["model_parameters"] = ltv_models.parameters(as_of)
     assert set(tables) == set(PUBLISHED_TABLES)
-    paths = publish_tables(resolved, tables)
+    paths = publish_tables(resolved, tables, as_of=as_of, run_id=context.run_id)
     warehouse = resolved.warehouse
     context.log.info(f"published {len(paths)} tables; readers' warehouse replaced at {warehouse}")
     return dg.MaterializeResult(

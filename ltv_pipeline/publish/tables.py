@@ -1,17 +1,20 @@
-"""Write the published tables: Parquet under `<lake>/published/`, and `published.*` in DuckDB."""
+"""Write the published tables: Parquet under `<lake>/published/` and their version under
+`<lake>/published_history/`, and `published.*` (with the `_history` views) in DuckDB."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from ltv_pipeline.core import layout
-from ltv_pipeline.core.lake import LakeWriteError, StagedWrites
+from ltv_pipeline.core.lake import LakeWriteError, StagedWrites, atomic_write_parquet
 from ltv_pipeline.core.settings import Settings
 from ltv_pipeline.marts.snapshot import stage_warehouse_snapshot
+from ltv_pipeline.publish.history import expire_versions, history_view_sql, kept_versions, versioned
 
 PUBLISHED_TABLES: tuple[str, ...] = (
     "customer_scores",
@@ -25,28 +28,39 @@ PUBLISHED_TABLES: tuple[str, ...] = (
 
 
 
-def publish_tables(settings: Settings, tables: Mapping[str, pl.DataFrame]) -> dict[str, Path]:
-    """Publish `tables` all together or not at all, and hand readers the new warehouse.
+def publish_tables(settings: Settings, tables: Mapping[str, pl.DataFrame], *, as_of: date, run_id: str) -> dict[str, Path]:
+    """Publish `tables` and their version for `as_of` all together or not at all (but for a
+    table's very first version), hand readers the new warehouse, then drop the versions past
+    `history_days`.
 
-    The Parquet files and the copy of the build warehouse (with `published.*` written into
-    it in one transaction) are staged first, then renamed over the readers' files in one go:
-    when the disk fills up or the lake is read-only half-way, the readers keep the previous
-    tables, in Parquet and in the warehouse alike, rather than new Parquet files next to an
-    old warehouse.
+    The Parquet files (latest and version) and the copy of the build warehouse (with
+    `published.*` written into it in one transaction) are staged first, then renamed over
+    the readers' files in one go: when the disk fills up or the lake is read-only half-way,
+    the readers keep the previous tables, in Parquet and in the warehouse alike, rather
+    than new Parquet files next to an old warehouse.
     """
     unknown = set(tables) - set(PUBLISHED_TABLES)
     if unknown:
         raise ValueError(f"not a published table of the contract: {sorted(unknown)}")
+    # The `_history` views need a file to bind to: a table's very first version (there is no
+    # older one to keep consistent with) is written before the others are staged.
+    first = [name for name in tables if not kept_versions(settings, name)]
+    for name in first:
+        atomic_write_parquet(versioned(tables[name], as_of, run_id), layout.history_path(settings, name, as_of))
     with StagedWrites() as staged:
         paths = {name: staged.parquet(df, layout.published_path(settings, name)) for name, df in tables.items()}
-        _write_published_schema(layout.build_warehouse(settings), tables)
+        for name in set(tables) - set(first):
+            staged.parquet(versioned(tables[name], as_of, run_id), layout.history_path(settings, name, as_of))
+        _write_published_schema(settings, tables)
         stage_warehouse_snapshot(settings, staged)
         staged.commit()
+    expire_versions(settings, tables)
     return paths
 
 
-def _write_published_schema(build: Path, tables: Mapping[str, pl.DataFrame]) -> None:
+def _write_published_schema(settings: Settings, tables: Mapping[str, pl.DataFrame]) -> None:
     """Replace `published.*` of the build warehouse in one transaction."""
+    build = layout.build_warehouse(settings)
     build.parent.mkdir(parents=True, exist_ok=True)
     try:
         with duckdb.connect(str(build)) as con:
@@ -56,6 +70,7 @@ def _write_published_schema(build: Path, tables: Mapping[str, pl.DataFrame]) -> 
                 con.register("incoming", df.to_arrow())
                 con.execute(f'create or replace table published."{name}" as select * from incoming')
                 con.unregister("incoming")
+                con.execute(history_view_sql(settings, name))
             con.execute("commit")
     except duckdb.Error as exc:
         raise LakeWriteError(build, exc) from exc

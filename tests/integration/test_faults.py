@@ -286,7 +286,8 @@ from ltv_pipeline.core.settings import load_settings
 from ltv_pipeline.core import layout
 settings = load_settings()
 try:
-    publish_tables(settings, {t: pl.read_parquet(layout.published_path(settings, t)).head(1) for t in PUBLISHED_TABLES})
+    tables = {t: pl.read_parquet(layout.published_path(settings, t)).head(1) for t in PUBLISHED_TABLES}
+    publish_tables(settings, tables, as_of=settings.as_of, run_id="another-version")
 except LakeWriteError as exc:
     sys.exit(f"ltv: error: {exc}")
 """
