@@ -40,9 +40,8 @@ from ltv_pipeline.prediction.btyd import (
 )
 from ltv_pipeline.prediction.btyd.simulation import (
     simulate_bgnbd_purchases,
+    simulate_observed,
     simulate_order_log,
-    simulate_spend,
-    summarise_purchases,
 )
 
 TRUE_BG = (0.243, 4.414, 0.793, 2.426)
@@ -55,11 +54,7 @@ def _simulated_weeks(n: int, seed: int, future_weeks: float = 0.0):
     """Customers observed 39-78 weeks (continuous times), optionally followed further."""
     rng = np.random.default_rng(seed)
     T = rng.uniform(39.0, 78.0, n)
-    customer, time = simulate_bgnbd_purchases(*TRUE_BG, T + future_weeks, rng)
-    value = simulate_spend(*TRUE_GG, customer, n, rng)
-    x, t_x = summarise_purchases(customer, time, n, T)
-    seen = time <= T[customer]
-    m = np.bincount(customer[seen], weights=value[seen], minlength=n) / np.maximum(x, 1.0)
+    x, t_x, m, customer, time, value = simulate_observed(TRUE_BG, TRUE_GG, T, future_weeks, rng)
     return T, x, t_x, m, customer, time, value
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ltv_pipeline.prediction.btyd.simulation import simulate_bgnbd_purchases, simulate_spend, summarise_purchases
+from ltv_pipeline.prediction.btyd.simulation import simulate_observed
 from ltv_pipeline.prediction.probabilistic import MIN_CHANNEL_CUSTOMERS, BtydModel, fit_btyd, predict_btyd
 
 HORIZON = 365
@@ -28,12 +28,8 @@ SPEND = (6.0, 4.0, 15.0)
 def _channel(name: str, bgnbd: tuple, n: int, rng: np.random.Generator, first_id: int) -> tuple[pl.DataFrame, np.ndarray]:
     """Feature rows of `n` customers and their purchases in the next HORIZON days."""
     T = rng.uniform(100.0, 400.0, n)
-    customer, time = simulate_bgnbd_purchases(*bgnbd, T + HORIZON, rng)
-    value = simulate_spend(*SPEND, customer, n, rng)
-    x, t_x = summarise_purchases(customer, time, n, T)
-    seen = time <= T[customer]
-    m = np.bincount(customer[seen], weights=value[seen], minlength=n) / np.maximum(x, 1.0)
-    future = np.bincount(customer[~seen], minlength=n).astype(np.float64)
+    x, t_x, m, customer, time, _ = simulate_observed(bgnbd, SPEND, T, HORIZON, rng)
+    future = np.bincount(customer[time > T[customer]], minlength=n).astype(np.float64)
     rows = pl.DataFrame({
         "customer_id": [f"C{first_id + i:07d}" for i in range(n)],
         "acquisition_channel": name,

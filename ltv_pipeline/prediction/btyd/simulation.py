@@ -88,6 +88,25 @@ def summarise_purchases(
     return x, t_x
 
 
+def simulate_observed(
+    bgnbd: tuple[float, float, float, float],
+    gamma_gamma: tuple[float, float, float],
+    T: np.ndarray,
+    follow: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Customers observed over `(0, T]` and followed `follow` longer: their `(x, t_x, m)` (m =
+    mean value of the repeat purchases seen, 0 without any), and every repeat purchase's
+    customer, time and value (those after T are the future)."""
+    n = np.asarray(T).size
+    customer, time = simulate_bgnbd_purchases(*bgnbd, T + follow, rng)
+    value = simulate_spend(*gamma_gamma, customer, n, rng)
+    x, t_x = summarise_purchases(customer, time, n, T)
+    seen = time <= T[customer]
+    m = np.bincount(customer[seen], weights=value[seen], minlength=n) / np.maximum(x, 1.0)
+    return x, t_x, m, customer, time, value
+
+
 def simulate_order_log(
     n_customers: int,
     *,
