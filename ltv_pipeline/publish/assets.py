@@ -17,9 +17,13 @@ from ltv_pipeline.core.resources import SettingsResource
 from ltv_pipeline.decisions.assets import channel_budget_allocation, retention_targets, segments
 from ltv_pipeline.marts.warehouse import read_relation
 from ltv_pipeline.prediction.training import TrainedModels
+from ltv_pipeline.publish.history import kept_versions
 from ltv_pipeline.publish.report import ReportInputs, chart_outcomes, render_report, write_report
 from ltv_pipeline.publish.tables import PUBLISHED_TABLES, publish_tables
+from ltv_pipeline.publish.tracking import TRACKING_SCHEMA, outside_band, prediction_tracking
 from ltv_pipeline.quality.checks import expectation_checks
+
+BAND_CHECK = "predictions_within_band"
 
 
 @dg.asset(
@@ -30,8 +34,14 @@ from ltv_pipeline.quality.checks import expectation_checks
         "The published tables of the contract (customer_scores, segment_summary, channel_budget_allocation, "
         "retention_targets, model_evaluation, model_parameters) as <lake>/published/<table>.parquet and as "
         "`published.<table>` in the warehouse file, each replaced atomically; this as_of's version of each under "
-        "<lake>/published_history/<table>/ (kept for history_days), read through `published.<table>_history`."
+        "<lake>/published_history/<table>/ (kept for history_days), read through `published.<table>_history`; "
+        "and prediction_tracking: every kept past prediction of customer_scores against the orders since "
+        "(publish/tracking.py)."
     ),
+    check_specs=[dg.AssetCheckSpec(
+        BAND_CHECK, asset="published_tables",
+        description="Warns when a past prediction's realised margin, over the elapsed part of its horizon, left its 80% band.",
+    )],
 )
 def published_tables(context: dg.AssetExecutionContext, settings: SettingsResource, ltv_models: TrainedModels):
     resolved, as_of = settings.get(), settings.as_of()
@@ -42,16 +52,40 @@ def published_tables(context: dg.AssetExecutionContext, settings: SettingsResour
     tables["model_evaluation"] = ltv_models.evaluation
     tables["model_parameters"] = ltv_models.parameters(as_of)
     assert set(tables) == set(PUBLISHED_TABLES)
+    tracking, tracking_note = _tracking(resolved, as_of)
+    tables["prediction_tracking"] = tracking
     paths = publish_tables(resolved, tables, as_of=as_of, run_id=context.run_id)
     warehouse = resolved.warehouse
     context.log.info(f"published {len(paths)} tables; readers' warehouse replaced at {warehouse}")
+    left = outside_band(tracking)
     return dg.MaterializeResult(
         metadata={
             "warehouse": dg.MetadataValue.path(str(warehouse)),
+            "prediction_tracking": tracking_note,
             **{f"rows_{name}": df.height for name, df in tables.items()},
-        }
+        },
+        check_results=[dg.AssetCheckResult(
+            check_name=BAND_CHECK,
+            passed=left.is_empty(),
+            severity=dg.AssetCheckSeverity.WARN,
+            description=(
+                "; ".join(f"prediction of {r['as_of']}: realised margin {r['realised_margin']:,.0f} over {r['elapsed_days']} "
+                          f"days, band {r['margin_lower']:,.0f}-{r['margin_upper']:,.0f}" for r in left.iter_rows(named=True))
+                or tracking_note
+            ),
+        )],
     )
 
+
+def _tracking(settings, as_of) -> tuple[pl.DataFrame, str]:
+    """The prediction_tracking table, and a line saying what it holds."""
+    if settings.engine != "duckdb":
+        return pl.DataFrame(schema=TRACKING_SCHEMA), f"not built on the {settings.engine} engine (it reads marts.orders in DuckDB)"
+    tracking = prediction_tracking(kept_versions(settings, "customer_scores"), layout.build_warehouse(settings), as_of,
+                                   settings.horizon_days, settings.annual_discount_rate)
+    if tracking.is_empty():
+        return tracking, "no earlier prediction kept yet"
+    return tracking, f"{tracking['as_of'].n_unique()} earlier predictions measured through {as_of}"
 
 
 def _report_inputs(settings, models: TrainedModels) -> ReportInputs:

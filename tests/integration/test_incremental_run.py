@@ -245,3 +245,20 @@ def test_the_daily_refresh_job_scores_with_the_lakes_models(runs, tmp_path):
     newest = max(path.parent.name.removeprefix("as_of=") for path in (copy.lake_dir / "models").glob("as_of=*/models.zip"))
     assert materialized["customer_predictions"]["models_as_of"].value == newest >= first_day.isoformat()
     assert pl.read_parquet(layout.published_dir(copy) / "customer_scores.parquet")["as_of"].unique().to_list() == [day]
+
+
+def test_the_daily_run_keeps_yesterdays_version_and_tracks_its_prediction(runs):
+    settings, first_day, day, _, _, _, daily = runs
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        versions = con.sql("select as_of, count(*) as n from published.customer_scores_history group by as_of order by as_of").pl()
+        tracking = con.sql("select * from published.prediction_tracking where group_type = 'all'").pl()
+        yesterday = con.sql("select customer_id from published.customer_scores_history where as_of = $1", params=[first_day]).pl()
+        bought = con.sql("select count(distinct (customer_id, order_date)) from marts.orders where order_date = $1 "
+                         "and customer_id in (select customer_id from yesterday)", params=[day]).fetchall()[0][0]
+    assert versions["as_of"].to_list() == [first_day, day]
+    assert tracking["as_of"].to_list() == [first_day] and tracking["measured_through"].to_list() == [day]
+    row = tracking.row(0, named=True)
+    assert row["elapsed_days"] == 1 and row["customers"] == yesterday.height
+    assert row["realised_orders"] == bought > 0  # the day's purchase days of yesterday's customers
+    assert row["margin_lower"] <= row["predicted_margin"] <= row["margin_upper"]
+    assert "published_tables:predictions_within_band" not in daily.failed_checks  # a day is too soon to judge
