@@ -46,6 +46,13 @@ def _discount(days: np.ndarray, annual_discount_rate: float) -> np.ndarray:
     return (1.0 + annual_discount_rate) ** (-np.asarray(days, dtype=np.float64) / 365.0)
 
 
+GRID_ABOVE_CELLS = 1_000_000
+"""Above this many (distinct (x, T) pair x day) cells, the cumulative curves are computed on
+every `GRID_STEP_DAYS`-th day and interpolated linearly between (the curves are smooth and
+concave in time); at or below it, on every day."""
+GRID_STEP_DAYS = 7
+
+
 def discounted_expected_transactions(
     bgnbd: BgNbdParams,
     x: np.ndarray,
@@ -57,9 +64,11 @@ def discounted_expected_transactions(
 ) -> np.ndarray:
     """Sum over the days d = 1..horizon_days of E[transactions on day d] * discount(d).
 
-    Exact at day resolution (no coarser step). By summation by parts the sum equals
-    sum_d E[Y(d)] (discount(d) - discount(d + 1)) with discount(horizon + 1) = 0, one
-    matrix-vector product on the cumulative curves.
+    By summation by parts the sum equals sum_d E[Y(d)] (discount(d) - discount(d + 1)) with
+    discount(horizon + 1) = 0, one matrix-vector product on the cumulative curves. Exact at
+    day resolution up to GRID_ABOVE_CELLS cells; beyond, E[Y(d)] between the days of a
+    weekly grid (and the horizon's last day) is the linear interpolation of its neighbours,
+    which folds into the weights, so the matrix has a seventh of the columns.
     """
     horizon_days = _whole_days(horizon_days)
     unit = _unit_days(bgnbd, time_unit)
@@ -68,8 +77,10 @@ def discounted_expected_transactions(
     discount = _discount(days, annual_discount_rate)
     step_weights = discount - np.append(discount[1:], 0.0)
     (x_u, T_u), inverse = unique_rows(x, T)
+    if x_u.size * horizon_days > GRID_ABOVE_CELLS:
+        days, step_weights = _grid_weights(days, step_weights, GRID_STEP_DAYS)
     per_pair = np.empty(x_u.size)
-    rows = max(1, _CHUNK_CELLS // horizon_days)
+    rows = max(1, _CHUNK_CELLS // days.size)
 
     def fill(start: int) -> None:
         chunk = slice(start, start + rows)
@@ -79,6 +90,19 @@ def discounted_expected_transactions(
     with ThreadPoolExecutor(max_workers=_CURVE_THREADS) as pool:
         list(pool.map(fill, range(0, x_u.size, rows)))  # list(): re-raises a chunk's error
     return p_alive(bgnbd, x, t_x, T) * per_pair[inverse]
+
+
+def _grid_weights(days: np.ndarray, weights: np.ndarray, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Grid days and weights such that sum_j Y(g_j) w_j = sum_d Y~(d) weights_d, Y~ being Y
+    interpolated linearly between the grid days (day 0, where Y = 0, is the first knot)."""
+    grid = np.unique(np.append(days[step - 1 :: step], days[-1]))
+    knots = np.concatenate(([0.0], grid))
+    right = np.searchsorted(knots, days)  # knot at or after each day
+    share = (days - knots[right - 1]) / (knots[right] - knots[right - 1])  # of the right knot
+    folded = np.zeros(knots.size)
+    np.add.at(folded, right, weights * share)
+    np.add.at(folded, right - 1, weights * (1.0 - share))
+    return grid, folded[1:]  # the day-0 knot carries Y = 0
 
 
 def discounted_clv(
