@@ -44,8 +44,8 @@ AS_OF = "2026-09-30"
 """Fixed, so that every run computes the same tables."""
 RUN_TIMEOUT = 1200.0
 """Seconds for one whole run (about two minutes on this 2-core machine while other jobs ran)."""
-WALL_CLOCK = ("_loaded_at", "loaded_at")
-"""Columns that record when something ran, not what it computed."""
+WALL_CLOCK = ("_loaded_at", "loaded_at", "run_id")
+"""Columns that record when (or in which run) something ran, not what it computed."""
 SUMMED = 1e-9
 """Relative tolerance for floats that DuckDB sums: its sums of doubles are not reproducible to
 the last bit (two uninterrupted runs here: a few features differing by 1e-16 relative)."""
