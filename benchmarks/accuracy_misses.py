@@ -1,4 +1,4 @@
-"""Why targets of the accuracy benchmark are missed, where the reason has been measured.
+"""Why targets of the accuracy benchmark are missed, where experiments have shown the reason.
 
 The verdicts are computed; these reasons are findings, each from experiments on kept runs
 (`--keep`), matched to a miss by measure and, where given, family, history and size. A miss
