@@ -117,7 +117,7 @@ def _one_prediction(con: duckdb.DuckDBPyConnection, version: Path, as_of: date, 
 
 def prediction_tracking(versions: dict[date, Path], warehouse: Path, measured_through: date, horizon_days: int,
                         annual_discount_rate: float) -> pl.DataFrame:
-    """The tracking rows of every version of `customer_scores` dated before `measured_through`,
+    """The tracking rows of every version of `customer_scores` whose as_of precedes `measured_through`,
     against `marts.orders` of `warehouse`."""
     past: Sequence[tuple[date, Path]] = sorted((d, p) for d, p in versions.items() if d < measured_through)
     if not past:
