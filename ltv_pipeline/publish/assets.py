@@ -35,7 +35,7 @@ BAND_CHECK = "predictions_within_band"
         "retention_targets, model_evaluation, model_parameters) as <lake>/published/<table>.parquet and as "
         "`published.<table>` in the warehouse file, each replaced atomically; this as_of's version of each under "
         "<lake>/published_history/<table>/ (kept for history_days), read through `published.<table>_history`; "
-        "and prediction_tracking: every kept past prediction of customer_scores against the orders since "
+        "and prediction_tracking: every kept past prediction of customer_scores (the latest of each week) against the orders since "
         "(publish/tracking.py)."
     ),
     check_specs=[dg.AssetCheckSpec(
@@ -81,8 +81,10 @@ def _tracking(settings, as_of) -> tuple[pl.DataFrame, str]:
     """The prediction_tracking table, and a line saying what it holds."""
     if settings.engine != "duckdb":
         return pl.DataFrame(schema=TRACKING_SCHEMA), f"not built on the {settings.engine} engine (it reads marts.orders in DuckDB)"
+    last = layout.published_path(settings, "prediction_tracking")
     tracking = prediction_tracking(kept_versions(settings, "customer_scores"), layout.build_warehouse(settings), as_of,
-                                   settings.horizon_days, settings.annual_discount_rate)
+                                   settings.horizon_days, settings.annual_discount_rate,
+                                   previous=pl.read_parquet(last) if last.exists() else None)
     if tracking.is_empty():
         return tracking, "no earlier prediction kept yet"
     return tracking, f"{tracking['as_of'].n_unique()} earlier predictions measured through {as_of}"

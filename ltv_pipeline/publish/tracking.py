@@ -1,7 +1,7 @@
 """`prediction_tracking`: every kept past prediction against what has happened since.
 
-For each kept version of `customer_scores` whose horizon has begun to elapse by
-`measured_through` (the run's as_of), overall and by value tier and acquisition channel:
+For the latest kept version of `customer_scores` of each week whose horizon has begun to
+elapse by `measured_through` (the run's as_of), overall and by value tier and acquisition channel:
 the customers' predicted and realised orders (purchase days), net revenue and margin over
 the elapsed part of the horizon, the band the realised margin should fall in, and, once
 the whole horizon has passed, the churn ROC-AUC of that prediction.
@@ -16,12 +16,12 @@ to independent); over the elapsed part, purchases being counts whose variance gr
 the time watched, the mean scales with the share and the sigma with its square root.
 
 Computed in DuckDB over the history files and the orders mart, one prediction date at a
-time, so memory stays that of one version whatever the number kept.
+time, so memory stays that of one version whatever the number kept; a prediction whose
+horizon has passed is computed once and carried from the last published table after that.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -115,16 +115,37 @@ def _one_prediction(con: duckdb.DuckDBPyConnection, version: Path, as_of: date, 
     ).select(list(TRACKING_SCHEMA)).cast(TRACKING_SCHEMA)
 
 
+def tracked_versions(versions: dict[date, Path], measured_through: date) -> list[tuple[date, Path]]:
+    """The versions to track: those before `measured_through`, the latest of each ISO week
+    (a version a day adds little that one a week does not, and each costs a join)."""
+    weekly: dict[tuple[int, int], tuple[date, Path]] = {}
+    for as_of, path in versions.items():
+        week = tuple(as_of.isocalendar())[:2]
+        if as_of < measured_through and (week not in weekly or as_of > weekly[week][0]):
+            weekly[week] = (as_of, path)
+    return sorted(weekly.values())
+
+
 def prediction_tracking(versions: dict[date, Path], warehouse: Path, measured_through: date, horizon_days: int,
-                        annual_discount_rate: float) -> pl.DataFrame:
-    """The tracking rows of every version of `customer_scores` whose as_of precedes `measured_through`,
-    against `marts.orders` of `warehouse`."""
-    past: Sequence[tuple[date, Path]] = sorted((d, p) for d, p in versions.items() if d < measured_through)
-    if not past:
-        return pl.DataFrame(schema=TRACKING_SCHEMA)
+                        annual_discount_rate: float, previous: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The tracking rows of the `tracked_versions` of `customer_scores`, against
+    `marts.orders` of `warehouse`. A version whose whole horizon had passed in `previous`
+    (the last published table) keeps its rows from there: only orders corrected since
+    could change them."""
+    past = tracked_versions(versions, measured_through)
+    final = pl.DataFrame(schema=TRACKING_SCHEMA)
+    if previous is not None and not previous.is_empty():
+        dates = [as_of for as_of, _ in past]
+        final = previous.filter(
+            (pl.col("horizon_days") == horizon_days) & (pl.col("elapsed_days") >= horizon_days) & pl.col("as_of").is_in(dates)
+        ).select(list(TRACKING_SCHEMA)).cast(TRACKING_SCHEMA)
+    done = set(final["as_of"].to_list())
+    todo = [(as_of, path) for as_of, path in past if as_of not in done]
+    if not todo:
+        return final.sort("as_of", "group_type", "group")
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        frames = [_one_prediction(con, path, as_of, measured_through, horizon_days, annual_discount_rate) for as_of, path in past]
-    return pl.concat(frames).sort("as_of", "group_type", "group")
+        frames = [_one_prediction(con, path, as_of, measured_through, horizon_days, annual_discount_rate) for as_of, path in todo]
+    return pl.concat([final, *frames]).sort("as_of", "group_type", "group")
 
 
 MIN_JUDGED_DAYS = 28

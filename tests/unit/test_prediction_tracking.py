@@ -10,7 +10,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from ltv_pipeline.publish.tracking import MIN_JUDGED_DAYS, Z80, elapsed_shares, outside_band, prediction_tracking
+from ltv_pipeline.publish.tracking import (
+    MIN_JUDGED_DAYS,
+    Z80,
+    elapsed_shares,
+    outside_band,
+    prediction_tracking,
+    tracked_versions,
+)
 
 HORIZON = 100
 RATE = 0.10
@@ -115,3 +122,22 @@ def test_the_band_check_names_the_predictions_whose_margin_left_the_band(tracked
     assert outside_band(moved)["as_of"].to_list() == [second]
     too_soon = moved.with_columns(pl.lit(MIN_JUDGED_DAYS - 1).alias("elapsed_days"))
     assert outside_band(too_soon).is_empty()
+
+
+def test_the_latest_version_of_each_week_is_tracked(tmp_path):
+    paths = {d: tmp_path / f"{d}.parquet" for d in (date(2024, 1, 1), date(2024, 1, 3), date(2024, 1, 8), date(2024, 1, 9))}
+    # Monday and Wednesday of one ISO week, then Monday of the next; the 9th is the run's own as_of
+    assert tracked_versions(paths, date(2024, 1, 9)) == [(date(2024, 1, 3), paths[date(2024, 1, 3)]),
+                                                        (date(2024, 1, 8), paths[date(2024, 1, 8)])]
+
+
+def test_a_prediction_whose_horizon_had_passed_keeps_its_rows_from_the_last_table(tracked, tmp_path):
+    frame, (first, second, through), _ = tracked
+    versions = {d: tmp_path / f"as_of={d}.parquet" for d in (first, second, through)}
+    # the last table's finished rows carry a mark a recomputation would not reproduce
+    previous = frame.with_columns(
+        pl.when(pl.col("as_of") == first).then(pl.lit(-1.0)).otherwise(pl.col("realised_margin")).alias("realised_margin"))
+    again = prediction_tracking(versions, tmp_path / "w.duckdb", through, HORIZON, RATE, previous=previous)
+    assert (again.filter(pl.col("as_of") == first)["realised_margin"] == -1.0).all()
+    # the one still under way is measured again
+    assert again.filter(pl.col("as_of") == second).equals(frame.filter(pl.col("as_of") == second))
