@@ -29,6 +29,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from ltv_pipeline.prediction.evaluation.churn_metrics import roc_auc
+
 Z80 = 1.2816
 """The standard normal's 90% quantile: an 80% band is +-Z80 sigma."""
 GROUPS: tuple[tuple[str, str | None], ...] = (("all", None), ("value_tier", "value_tier"),
@@ -49,15 +51,6 @@ def elapsed_shares(elapsed_days: int, horizon_days: int, annual_discount_rate: f
     days = np.arange(1, horizon_days + 1, dtype=np.float64)
     weights = (1.0 + annual_discount_rate) ** (-days / 365.0)
     return elapsed_days / horizon_days, float(weights[:elapsed_days].sum() / weights.sum())
-
-
-def _auc(score: np.ndarray, positive: np.ndarray) -> float | None:
-    """ROC-AUC with ties counted one half; None without both classes."""
-    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
-    if n_pos == 0 or n_neg == 0:
-        return None
-    ranks = pl.Series(score).rank("average").to_numpy()
-    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def _one_prediction(con: duckdb.DuckDBPyConnection, version: Path, as_of: date, measured_through: date,
@@ -102,7 +95,8 @@ def _one_prediction(con: duckdb.DuckDBPyConnection, version: Path, as_of: date, 
         auc = {}
         if elapsed >= horizon_days:
             for group, part in customers.with_columns(keys).partition_by("group", as_dict=True).items():
-                auc[group[0]] = _auc(part["churn_probability"].to_numpy(), part["realised_orders"].to_numpy() == 0)
+                value = roc_auc(part["realised_orders"].to_numpy() == 0, part["churn_probability"].to_numpy())
+                auc[group[0]] = None if np.isnan(value) else value
         rows.append(totals.with_columns(
             pl.lit(group_type).alias("group_type"),
             (pl.col("predicted_margin") - pl.col("half_band")).alias("margin_lower"),
@@ -116,7 +110,7 @@ def _one_prediction(con: duckdb.DuckDBPyConnection, version: Path, as_of: date, 
 
 
 def tracked_versions(versions: dict[date, Path], measured_through: date) -> list[tuple[date, Path]]:
-    """The versions to track: those before `measured_through`, the latest of each ISO week
+    """The versions to track: those older than the run's as_of, the latest of each ISO week
     (a version a day adds little that one a week does not, and each costs a join)."""
     weekly: dict[tuple[int, int], tuple[date, Path]] = {}
     for as_of, path in versions.items():

@@ -139,5 +139,5 @@ def test_a_prediction_whose_horizon_had_passed_keeps_its_rows_from_the_last_tabl
         pl.when(pl.col("as_of") == first).then(pl.lit(-1.0)).otherwise(pl.col("realised_margin")).alias("realised_margin"))
     again = prediction_tracking(versions, tmp_path / "w.duckdb", through, HORIZON, RATE, previous=previous)
     assert (again.filter(pl.col("as_of") == first)["realised_margin"] == -1.0).all()
-    # the one still under way is measured again
+    # the one still under way is computed again
     assert again.filter(pl.col("as_of") == second).equals(frame.filter(pl.col("as_of") == second))
